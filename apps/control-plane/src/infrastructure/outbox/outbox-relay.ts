@@ -1,0 +1,80 @@
+import { Producer } from 'kafkajs';
+import { encodeEvent, JsonLogger, PollingLoop, TOPICS } from '@apim/events';
+import { Checkpoints } from '../event-store/checkpoints';
+import { Queryable, StoreCheckpoint, toEnvelope } from '../event-store/event-store';
+import { PostgresEventStore } from '../event-store/postgres-event-store';
+
+export interface OutboxRelayOptions {
+  db: Queryable;
+  producer: Producer;
+  dc: string;
+  logger: JsonLogger;
+  batchSize?: number;
+  /** Wait between polls when the store has nothing new. */
+  idleMs?: number;
+  topic?: string;
+}
+
+/**
+ * Publishes this DC's own events to `apim.events` in the store's commit-safe
+ * order, key = stream id, through an idempotent producer, and checkpoints in
+ * PostgreSQL after each acknowledged batch. At-least-once: a crash between the
+ * send and the checkpoint republishes that batch, which consumers ignore by
+ * (stream, version). While Kafka is down, appends go on and the relay retries
+ * the same batch with back-off.
+ */
+export class OutboxRelay {
+  static readonly CHECKPOINT = 'outbox-relay';
+  private readonly store: PostgresEventStore;
+  private readonly checkpoints: Checkpoints;
+  private readonly loop: PollingLoop;
+  private checkpoint?: StoreCheckpoint;
+  private connected = false;
+  published = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.store = new PostgresEventStore(options.db);
+    this.checkpoints = new Checkpoints(options.db);
+    this.loop = new PollingLoop({
+      name: 'outbox relay',
+      logger: options.logger,
+      idleMs: options.idleMs,
+      step: () => this.runOnce(),
+      // The failed batch may or may not have been acknowledged: re-read the checkpoint.
+      onError: () => (this.checkpoint = undefined),
+    });
+    // kafkajs reconnects a connected producer by itself, but never one that failed to connect at first.
+    options.producer.on(options.producer.events.CONNECT, () => (this.connected = true));
+    options.producer.on(options.producer.events.DISCONNECT, () => (this.connected = false));
+  }
+
+  get lastError(): string | null {
+    return this.loop.lastError;
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** Publishes one batch; returns how many events it published. */
+  async runOnce(): Promise<number> {
+    this.checkpoint ??= await this.checkpoints.get(OutboxRelay.CHECKPOINT);
+    const events = await this.store.readAll(this.checkpoint, this.options.batchSize ?? 500, { originDc: this.options.dc });
+    if (events.length === 0) return 0;
+    if (!this.connected) await this.options.producer.connect();
+    await this.options.producer.send({
+      topic: this.options.topic ?? TOPICS.events,
+      acks: -1,
+      messages: events.map((event) => encodeEvent(toEnvelope(event))),
+    });
+    const next = PostgresEventStore.checkpointOf(events[events.length - 1]);
+    await this.checkpoints.save(OutboxRelay.CHECKPOINT, next);
+    this.checkpoint = next;
+    this.published += events.length;
+    return events.length;
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * Control plane of one DC: the event-sourced command side (publisher, devportal,
+ * key manager, region, auth), its read models and the GraphQL admin API.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { JsonLogger, loadConfig, nestLogger, runMain } from '@apim/events';
+import { AppModule } from './app.module';
+import { ControlPlaneConfig } from './config/control-plane.config';
+
+runMain('control-plane', async () => {
+  const config = loadConfig(ControlPlaneConfig);
+  const logger = new JsonLogger({ service: 'control-plane', dc: config.DC_ID }, config.LOG_LEVEL);
+  const app = await NestFactory.create(AppModule.register(config, logger), { logger: nestLogger(logger) });
+  app.enableShutdownHooks();
+  await app.listen(config.PORT, '0.0.0.0');
+  logger.info('listening', { port: config.PORT });
+});

@@ -1,0 +1,53 @@
+import { expectReplayToRebuildState, given } from '../shared/decider-test-kit';
+import { applicationDecider, ApplicationEvent, CreateApplicationData } from './application.decider';
+
+const createApplication = (overrides: Partial<CreateApplicationData> = {}) => ({
+  type: 'CreateApplication' as const,
+  data: { ownerId: 'user-1', name: 'Shop', policy: 'Gold', availablePolicies: ['Bronze', 'Gold'], ...overrides },
+});
+const created: ApplicationEvent = { type: 'application.created', data: { ownerId: 'user-1', name: 'Shop', policy: 'Gold' } };
+
+describe('CreateApplication', () => {
+  it('creates an application owned by the acting user on an application-level policy', () => {
+    given(applicationDecider, []).when(createApplication()).then([created]);
+  });
+
+  it('trims the name', () => {
+    given(applicationDecider, [])
+      .when(createApplication({ name: '  Shop \n' }))
+      .then([created]);
+  });
+
+  it('accepts a name of 100 characters', () => {
+    const name = 'x'.repeat(100);
+    given(applicationDecider, [])
+      .when(createApplication({ name }))
+      .then([{ type: 'application.created', data: { ...created.data, name } }]);
+  });
+
+  it('refuses to create an application whose stream already exists', () => {
+    given(applicationDecider, [created]).when(createApplication()).thenThrows('APPLICATION.ALREADY_EXISTS');
+  });
+
+  it.each(['', '   ', 'x'.repeat(101)])('refuses the name %j', (name) => {
+    given(applicationDecider, []).when(createApplication({ name })).thenThrows('APPLICATION.INVALID_INPUT', ['name']);
+  });
+
+  it('refuses a policy that does not exist', () => {
+    given(applicationDecider, [])
+      .when(createApplication({ policy: 'Platinum' }))
+      .thenThrows('APPLICATION.INVALID_INPUT', ['policy']);
+  });
+
+  it('refuses an application without an owner', () => {
+    given(applicationDecider, [])
+      .when(createApplication({ ownerId: '' }))
+      .thenThrows('APPLICATION.INVALID_INPUT', ['ownerId']);
+  });
+});
+
+describe('Application evolve', () => {
+  it('is a fold: rebuilding state from the emitted events gives the same state', () => {
+    expect(expectReplayToRebuildState(applicationDecider, [createApplication()])).toEqual({ ...created.data, status: 'CREATED' });
+  });
+});

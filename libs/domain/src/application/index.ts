@@ -1,0 +1,8 @@
+export { APPLICATION_NAME_MAX_LENGTH, applicationDecider } from './application.decider';
+export type {
+  ApplicationCommand,
+  ApplicationCreatedData,
+  ApplicationEvent,
+  ApplicationState,
+  CreateApplicationData,
+} from './application.decider';

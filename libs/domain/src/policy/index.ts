@@ -1,0 +1,2 @@
+export { DEFAULT_POLICIES, policyDecider, policyStreamId, UNLIMITED_REQUESTS_PER_MINUTE } from './policy.decider';
+export type { CreatePolicyData, PolicyCommand, PolicyCreatedData, PolicyEvent, PolicyState } from './policy.decider';

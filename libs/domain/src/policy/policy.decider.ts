@@ -1,0 +1,77 @@
+import { Decider, DomainError, InputCheck, isIntInRange, Message, unreachable } from '../shared';
+
+/** `policy.created` v1 payload: a throttling tier. `requestsPerMinute` is ignored when `unlimited`. */
+export interface PolicyCreatedData {
+  name: string;
+  requestsPerMinute: number;
+  burst: number;
+  unlimited: boolean;
+}
+
+/** Defines a throttling tier. The stream id is `policyStreamId(name)`, so names are unique case-insensitively. */
+export type CreatePolicyData = PolicyCreatedData;
+
+export type PolicyCommand = Message<'CreatePolicy', CreatePolicyData>;
+export type PolicyEvent = Message<'policy.created', PolicyCreatedData>;
+export type PolicyState = { status: 'EMPTY' } | (PolicyCreatedData & { status: 'CREATED' });
+
+const POLICY_NAME = /^[A-Za-z0-9 _-]{1,40}$/;
+
+/**
+ * The rate an unlimited policy records: the contract wants an int >= 1 even when
+ * it is ignored, and the largest PostgreSQL `integer` keeps a consumer that
+ * forgot the flag effectively unlimited.
+ */
+export const UNLIMITED_REQUESTS_PER_MINUTE = 2147483647;
+
+/** The tiers seeded once per installation (docs/events.md). */
+export const DEFAULT_POLICIES: readonly Readonly<PolicyCreatedData>[] = [
+  { name: 'Bronze', requestsPerMinute: 1000, burst: 100, unlimited: false },
+  { name: 'Silver', requestsPerMinute: 5000, burst: 500, unlimited: false },
+  { name: 'Gold', requestsPerMinute: 20000, burst: 2000, unlimited: false },
+  { name: 'Unlimited', requestsPerMinute: UNLIMITED_REQUESTS_PER_MINUTE, burst: 0, unlimited: true },
+];
+
+/** Stream id of a policy: `policy:<lower name>`, which makes a duplicate name a stream clash. */
+export function policyStreamId(name: string): string {
+  return `policy:${name.trim().toLowerCase()}`;
+}
+
+export function initialState(): PolicyState {
+  return { status: 'EMPTY' };
+}
+
+export function decide(command: PolicyCommand, state: PolicyState): PolicyEvent[] {
+  switch (command.type) {
+    case 'CreatePolicy':
+      return create(command.data, state);
+    default:
+      return unreachable(command.type);
+  }
+}
+
+function create(data: CreatePolicyData, state: PolicyState): PolicyEvent[] {
+  if (state.status !== 'EMPTY') throw DomainError.conflict('POLICY.ALREADY_EXISTS', `Policy ${state.name} already exists`, ['name']);
+  const name = typeof data.name === 'string' ? data.name.trim() : '';
+  new InputCheck()
+    .require(POLICY_NAME.test(name), 'name', 'must be 1..40 characters [A-Za-z0-9 _-]')
+    .require(typeof data.unlimited === 'boolean', 'unlimited', 'must be true or false')
+    .require(data.unlimited === true || isIntInRange(data.requestsPerMinute, 1), 'requestsPerMinute', 'must be an integer >= 1')
+    .require(isIntInRange(data.burst, 0), 'burst', 'must be an integer >= 0')
+    .throwIfAny('POLICY.INVALID_INPUT');
+  const { burst, unlimited } = data;
+  const requestsPerMinute = unlimited && !isIntInRange(data.requestsPerMinute, 1) ? UNLIMITED_REQUESTS_PER_MINUTE : data.requestsPerMinute;
+  return [{ type: 'policy.created', data: { name, requestsPerMinute, burst, unlimited } }];
+}
+
+export function evolve(_state: PolicyState, event: PolicyEvent): PolicyState {
+  switch (event.type) {
+    case 'policy.created':
+      return { ...event.data, status: 'CREATED' };
+    default:
+      return unreachable(event.type);
+  }
+}
+
+/** The ThrottlingPolicy aggregate (streamType `policy`, stream id `policyStreamId(name)`). */
+export const policyDecider: Decider<PolicyCommand, PolicyEvent, PolicyState> = { decide, evolve, initialState };

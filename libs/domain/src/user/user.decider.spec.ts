@@ -1,0 +1,109 @@
+import { expectReplayToRebuildState, given } from '../shared/decider-test-kit';
+import { RegisterUserData, Role, userDecider, UserEvent, userStreamId } from './user.decider';
+
+const HASH = 'scrypt$16384$8$1$c2FsdA$aGFzaA';
+const register = (overrides: Partial<RegisterUserData> = {}) => ({
+  type: 'RegisterUser' as const,
+  data: { username: 'alice', passwordHash: HASH, roles: ['DEVELOPER'] as Role[], ...overrides },
+});
+const changeRoles = (roles: Role[]) => ({ type: 'ChangeRoles' as const, data: { roles } });
+const registered: UserEvent = { type: 'user.registered', data: { username: 'alice', passwordHash: HASH, roles: ['DEVELOPER'] } };
+
+describe('RegisterUser', () => {
+  it('registers a user with a password hash and roles', () => {
+    given(userDecider, []).when(register()).then([registered]);
+  });
+
+  it('lowercases the username', () => {
+    given(userDecider, [])
+      .when(register({ username: 'Alice' }))
+      .then([registered]);
+  });
+
+  it('keeps each role once', () => {
+    given(userDecider, [])
+      .when(register({ roles: ['ADMIN', 'DEVELOPER', 'ADMIN'] }))
+      .then([{ type: 'user.registered', data: { ...registered.data, roles: ['ADMIN', 'DEVELOPER'] } }]);
+  });
+
+  it('refuses a username that is already registered', () => {
+    const error = given(userDecider, [registered]).when(register()).thenThrows('USER.ALREADY_EXISTS', ['username']);
+    expect(error.kind).toBe('CONFLICT');
+  });
+
+  it.each(['al', 'x'.repeat(33), 'alice smith', 'alice@example', ''])('refuses the username %j', (username) => {
+    given(userDecider, []).when(register({ username })).thenThrows('USER.INVALID_INPUT', ['username']);
+  });
+
+  it('accepts dots, dashes and underscores in a username', () => {
+    given(userDecider, [])
+      .when(register({ username: 'a.b-c_d' }))
+      .then([{ type: 'user.registered', data: { ...registered.data, username: 'a.b-c_d' } }]);
+  });
+
+  it('refuses a password that is not an scrypt hash, so a plain password never lands in the log', () => {
+    given(userDecider, [])
+      .when(register({ passwordHash: 'hunter2' }))
+      .thenThrows('USER.INVALID_INPUT', ['passwordHash']);
+  });
+
+  it('refuses a user without roles', () => {
+    given(userDecider, [])
+      .when(register({ roles: [] }))
+      .thenThrows('USER.INVALID_INPUT', ['roles']);
+  });
+
+  it('refuses an unknown role', () => {
+    given(userDecider, [])
+      .when(register({ roles: ['ROOT' as Role] }))
+      .thenThrows('USER.INVALID_INPUT', ['roles']);
+  });
+});
+
+describe('ChangeRoles', () => {
+  it('replaces the roles of a registered user', () => {
+    given(userDecider, [registered])
+      .when(changeRoles(['PUBLISHER', 'DEVELOPER']))
+      .then([{ type: 'user.roles-changed', data: { roles: ['PUBLISHER', 'DEVELOPER'] } }]);
+  });
+
+  it('records nothing when the roles are those the user already has', () => {
+    given(userDecider, [registered])
+      .when(changeRoles(['DEVELOPER']))
+      .then([]);
+  });
+
+  it('refuses to change the roles of a user who does not exist', () => {
+    given(userDecider, [])
+      .when(changeRoles(['ADMIN']))
+      .thenThrows('USER.NOT_FOUND');
+  });
+
+  it('refuses to leave a user without roles', () => {
+    given(userDecider, [registered]).when(changeRoles([])).thenThrows('USER.INVALID_INPUT', ['roles']);
+  });
+
+  it('refuses an unknown role', () => {
+    given(userDecider, [registered])
+      .when(changeRoles(['OWNER' as Role]))
+      .thenThrows('USER.INVALID_INPUT', ['roles']);
+  });
+});
+
+describe('userStreamId', () => {
+  it('is user:<lower username>, so usernames differing only in case share a stream', () => {
+    expect(userStreamId('Alice')).toBe('user:alice');
+  });
+});
+
+describe('User evolve', () => {
+  it('is a fold: rebuilding state from the emitted events gives the same state', () => {
+    const state = expectReplayToRebuildState(userDecider, [
+      register(),
+      changeRoles(['ADMIN']),
+      changeRoles(['ADMIN']),
+      changeRoles(['PUBLISHER']),
+    ]);
+    expect(state).toMatchObject({ status: 'REGISTERED', username: 'alice', roles: ['PUBLISHER'] });
+  });
+});

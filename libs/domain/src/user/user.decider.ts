@@ -1,0 +1,101 @@
+import { Decider, distinct, DomainError, InputCheck, Message, unreachable } from '../shared';
+
+export const ROLES = ['ADMIN', 'PUBLISHER', 'DEVELOPER'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** `user.registered` v1 payload. */
+export interface UserRegisteredData {
+  username: string;
+  passwordHash: string;
+  roles: Role[];
+}
+
+/** `user.roles-changed` v1 payload: the complete new set of roles. */
+export interface UserRolesChangedData {
+  roles: Role[];
+}
+
+/** Registers a user. `passwordHash` is computed by the handler (`scrypt$N$r$p$salt$hash`); the password never reaches the domain. */
+export interface RegisterUserData {
+  username: string;
+  passwordHash: string;
+  roles: readonly Role[];
+}
+
+/** Replaces a user's roles with `roles`. */
+export interface ChangeRolesData {
+  roles: readonly Role[];
+}
+
+export type UserCommand = Message<'RegisterUser', RegisterUserData> | Message<'ChangeRoles', ChangeRolesData>;
+export type UserEvent = Message<'user.registered', UserRegisteredData> | Message<'user.roles-changed', UserRolesChangedData>;
+export type UserState = { status: 'EMPTY' } | (UserRegisteredData & { status: 'REGISTERED' });
+
+const USERNAME = /^[a-z0-9._-]{3,32}$/;
+// Checking the shape keeps a plain password, passed by mistake, out of the event log, where it would stay forever.
+const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[^$\s]+\$[^$\s]+$/;
+
+/** Usernames are case-insensitive: this is the form stored and compared. */
+export function normaliseUsername(username: string): string {
+  return username.trim().toLowerCase();
+}
+
+/** Stream id of a user: `user:<lower username>`, which makes a taken username a stream clash. */
+export function userStreamId(username: string): string {
+  return `user:${normaliseUsername(username)}`;
+}
+
+export function initialState(): UserState {
+  return { status: 'EMPTY' };
+}
+
+export function decide(command: UserCommand, state: UserState): UserEvent[] {
+  switch (command.type) {
+    case 'RegisterUser':
+      return register(command.data, state);
+    case 'ChangeRoles':
+      return changeRoles(command.data, state);
+    default:
+      return unreachable(command);
+  }
+}
+
+function register(data: RegisterUserData, state: UserState): UserEvent[] {
+  if (state.status !== 'EMPTY') throw DomainError.conflict('USER.ALREADY_EXISTS', `User ${state.username} already exists`, ['username']);
+  const username = typeof data.username === 'string' ? normaliseUsername(data.username) : '';
+  new InputCheck()
+    .require(USERNAME.test(username), 'username', 'must be 3..32 characters [a-z0-9._-]')
+    .require(typeof data.passwordHash === 'string' && SCRYPT_HASH.test(data.passwordHash), 'passwordHash', 'must be an scrypt hash')
+    .require(areValidRoles(data.roles), 'roles', `must name at least one of ${ROLES.join(', ')}`)
+    .throwIfAny('USER.INVALID_INPUT');
+  return [{ type: 'user.registered', data: { username, passwordHash: data.passwordHash, roles: distinct(data.roles) } }];
+}
+
+function changeRoles(data: ChangeRolesData, state: UserState): UserEvent[] {
+  if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
+  new InputCheck()
+    .require(areValidRoles(data.roles), 'roles', `must name at least one of ${ROLES.join(', ')}`)
+    .throwIfAny('USER.INVALID_INPUT');
+  const roles = distinct(data.roles);
+  // Same set as now: nothing happened, so nothing is recorded (a retried request stays harmless).
+  if (roles.length === state.roles.length && roles.every((role) => state.roles.includes(role))) return [];
+  return [{ type: 'user.roles-changed', data: { roles } }];
+}
+
+function areValidRoles(roles: readonly Role[]): boolean {
+  return Array.isArray(roles) && roles.length >= 1 && roles.every((role) => (ROLES as readonly string[]).includes(role));
+}
+
+export function evolve(state: UserState, event: UserEvent): UserState {
+  switch (event.type) {
+    case 'user.registered':
+      return { ...event.data, status: 'REGISTERED' };
+    case 'user.roles-changed':
+      return state.status === 'EMPTY' ? state : { ...state, roles: event.data.roles };
+    default:
+      return unreachable(event);
+  }
+}
+
+/** The User aggregate (streamType `user`, stream id `userStreamId(username)`). */
+export const userDecider: Decider<UserCommand, UserEvent, UserState> = { decide, evolve, initialState };

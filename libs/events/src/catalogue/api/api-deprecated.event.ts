@@ -1,0 +1,2 @@
+/** `api.deprecated` v1: still routable, takes no new subscriptions. Empty payload. */
+export class ApiDeprecatedV1 {}

@@ -1,0 +1,2 @@
+/** `api.published` v1: CREATED -> PUBLISHED; routable, open for subscriptions. Empty payload. */
+export class ApiPublishedV1 {}

@@ -1,0 +1,2 @@
+/** `api.unblocked` v1: BLOCKED -> PUBLISHED. Empty payload. */
+export class ApiUnblockedV1 {}

@@ -1,0 +1,2 @@
+/** `subscription.blocked` v1: ACTIVE -> BLOCKED. Empty payload. */
+export class SubscriptionBlockedV1 {}

@@ -1,0 +1,2 @@
+/** `subscription.unblocked` v1: BLOCKED -> ACTIVE. Empty payload. */
+export class SubscriptionUnblockedV1 {}

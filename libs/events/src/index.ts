@@ -1,0 +1,10 @@
+export * from './runtime';
+export * from './envelope';
+export * from './topics';
+export * from './catalogue';
+export { validatePayload } from './catalogue/payload-validation';
+export * from './upcasters';
+export * from './codec';
+export { uuidV7Time } from './event-id';
+export * from './ordering/stream-ordering';
+export * from './kafka';

@@ -1,0 +1,2 @@
+export * from './dlq-writer';
+export * from './kafka-client';

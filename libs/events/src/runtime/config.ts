@@ -1,0 +1,42 @@
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
+
+/** Raised at start-up when the environment is missing or malformed; names every variable at fault. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; reason: string }[]) {
+    super(`invalid configuration: ${problems.map((p) => `${p.variable}: ${p.reason}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Builds a configuration object from environment variables and validates it
+ * with the class-validator rules of `schema`, whose property names are the
+ * variable names. Values are never echoed back: a malformed secret stays secret.
+ */
+export function loadConfig<T extends object>(schema: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+  const raw: Record<string, string> = {};
+  for (const key of configKeys(schema)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const config = plainToInstance(schema, { ...new schema(), ...raw }, { enableImplicitConversion: true });
+  const errors = validateSync(config, { forbidUnknownValues: true });
+  if (errors.length > 0) throw new ConfigError(errors.flatMap(describe));
+  return config;
+}
+
+function describe(error: ValidationError): { variable: string; reason: string }[] {
+  const reasons = Object.values(error.constraints ?? {});
+  const missing = error.value === undefined;
+  return [{ variable: error.property, reason: missing ? 'is required' : reasons.join(', ') }];
+}
+
+/** Variable names a schema reads: its own properties and those declared by class-validator rules (which include required ones without a default). */
+function configKeys(schema: new () => object): string[] {
+  const declared = getMetadataStorage()
+    .getTargetValidationMetadatas(schema, '', true, false)
+    .map((m) => m.propertyName);
+  return [...new Set([...Object.keys(new schema()), ...declared])];
+}

@@ -1,0 +1,5 @@
+export * from './config';
+export * from './dc-config';
+export * from './logger';
+export * from './run-main';
+export * from './polling-loop';

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka } from 'kafkajs';
+import { decodeEvent, EventEnvelope } from '@apim/events';
+import type { AppendContext, NewEvent } from '../../apps/control-plane/src/infrastructure/event-store/event-store';
+
+export const CONTEXT: AppendContext = { originDc: 'dc1', epoch: 1, correlationId: 'test', actor: 'system' };
+
+/** A valid event of the catalogue, small and cheap, for store and relay tests. */
+export function policyCreated(i = 0): NewEvent {
+  return { type: 'policy.created', schemaVersion: 1, payload: { name: `P${i}`, requestsPerMinute: 60 + i, burst: 0, unlimited: false } };
+}
+
+export function uniqueStream(prefix = 'policy'): string {
+  return `${prefix}:t-${randomBytes(5).toString('hex')}`;
+}
+
+/** Where each event returned by readTopicUntil was read, for failure messages. */
+const whereRead = new WeakMap<EventEnvelope, string>();
+
+/**
+ * Reads `topic` from the beginning until `predicate` holds for what was read,
+ * and returns the decoded events in the order of each partition.
+ */
+export async function readTopicUntil(
+  kafka: Kafka,
+  topic: string,
+  predicate: (events: EventEnvelope[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<EventEnvelope[]> {
+  await waitForTopic(kafka, topic, timeoutMs);
+  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
+  const events: EventEnvelope[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}: got ${events.length} events`)), timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const decoded = decodeEvent({ value: message.value, headers: message.headers });
+          if (!decoded.ok) throw new Error(`undecodable record on ${topic}: ${decoded.reason}`);
+          events.push(decoded.envelope);
+          whereRead.set(decoded.envelope, `p${partition}@${message.offset}`);
+          if (predicate(events)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return events;
+}
+
+/** Waits until `topic` exists with a leader for every partition (an app creates it at boot, asynchronously). */
+export async function waitForTopic(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const deadline = Date.now() + timeoutMs; ;) {
+      const found = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null);
+      if (found && found.topics[0]?.partitions.every((p) => p.leader >= 0)) return;
+      if (Date.now() > deadline) throw new Error(`topic ${topic} did not appear within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every stream's versions appear in increasing order (duplicates allowed), and each version 1..n at least once. */
+export function expectPerStreamOrder(events: EventEnvelope[], expectedVersions: Map<string, number>): void {
+  const seen = new Map<string, number>();
+  for (const event of events) {
+    const last = seen.get(event.streamId) ?? 0;
+    if (event.version > last + 1) {
+      const sequence = events
+        .filter((e) => e.streamId === event.streamId)
+        .map((e) => `${e.version}${whereRead.has(e) ? `(${whereRead.get(e)})` : ''}`);
+      throw new Error(`stream ${event.streamId}: version ${event.version} arrived after ${last} (sequence ${sequence.join(',')})`);
+    }
+    seen.set(event.streamId, Math.max(last, event.version));
+  }
+  for (const [stream, version] of expectedVersions) {
+    if (seen.get(stream) !== version) throw new Error(`stream ${stream}: expected up to version ${version}, saw ${seen.get(stream) ?? 0}`);
+  }
+}
