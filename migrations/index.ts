@@ -1,5 +1,12 @@
 import { EventStore1732000000000 } from './1732000000000-event-store';
 import { ApiReadModel1732000000001 } from './1732000000001-api-read-model';
+import { ControlPlaneReadModels1732000000002 } from './1732000000002-control-plane-read-models';
+import { UsageReadModel1732000000003 } from './1732000000003-usage-read-model';
 
 /** Every migration, oldest first. Schema changes happen only here. */
-export const MIGRATIONS = [EventStore1732000000000, ApiReadModel1732000000001];
+export const MIGRATIONS = [
+  EventStore1732000000000,
+  ApiReadModel1732000000001,
+  ControlPlaneReadModels1732000000002,
+  UsageReadModel1732000000003,
+];

@@ -4,6 +4,7 @@ import { freePort } from '../../tools/infra/free-port';
 import { repoRoot } from '../../tools/infra/repo-root';
 import { testBrokers } from '../support/test-env';
 import { TestDatabase } from '../support/databases';
+import { TEST_SECRET_KEY } from '../support/apps';
 
 /** The compiled apps (npm test builds them first), started as real processes. */
 const APPS = {
@@ -55,7 +56,7 @@ describe('each app', () => {
 
   async function baseEnv(app: keyof typeof APPS): Promise<Record<string, string>> {
     const common = { DC_ID: 'dc1', KAFKA_BROKERS: testBrokers('dc1').join(','), PORT: String(await freePort()) };
-    if (app === 'control-plane') return { ...common, DATABASE_URL: db.url, PEER_DCS: 'dc2' };
+    if (app === 'control-plane') return { ...common, DATABASE_URL: db.url, PEER_DCS: 'dc2', APIM_SECRET_KEY: TEST_SECRET_KEY };
     if (app === 'replicator') return { ...common, PEER_DCS: 'dc2', PEER_KAFKA_BROKERS: `dc2=${testBrokers('dc2').join(',')}` };
     return common;
   }

@@ -1,6 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { GuardedProcess } from '../../tools/infra/guarded-process';
 import { repoRoot } from '../../tools/infra/repo-root';
+
+/** Seals the control plane's signing keys in tests; random per run, like a real deployment's own. */
+export const TEST_SECRET_KEY = randomBytes(32).toString('base64');
 
 export type AppName = 'control-plane' | 'gateway-worker' | 'replicator';
 

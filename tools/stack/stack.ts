@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDataSource } from '../../apps/control-plane/src/infrastructure/database/data-source';
 import { isListening } from '../infra/free-port';
@@ -111,7 +112,14 @@ export class LocalStack {
     for (const dc of layout) {
       const peers = layout.filter((other) => other.dc !== dc.dc);
       const common = { DC_ID: dc.dc, KAFKA_BROKERS: brokers.get(dc.dc)!, PEER_DCS: peers.map((p) => p.dc).join(',') };
-      this.launch(dc.dc, 'control-plane', { ...common, PORT: String(dc.controlPlanePort), DATABASE_URL: databases.get(dc.dc)! });
+      this.launch(dc.dc, 'control-plane', {
+        ...common,
+        PORT: String(dc.controlPlanePort),
+        DATABASE_URL: databases.get(dc.dc)!,
+        APIM_SECRET_KEY: localSecretKey(runDir, dc.dc),
+        APIM_ADMIN_USER: process.env.APIM_ADMIN_USER ?? 'admin',
+        APIM_ADMIN_PASSWORD: process.env.APIM_ADMIN_PASSWORD ?? 'admin-password-change-me',
+      });
       this.launch(dc.dc, 'gateway-worker', {
         ...common,
         PORT: String(dc.gatewayPort),
@@ -197,4 +205,14 @@ export class LocalStack {
     for (const port of wanted) if (await isListening(port)) taken.push(port);
     if (taken.length > 0) throw new Error(`ports already in use: ${taken.join(', ')} (is another stack running? stop it first)`);
   }
+}
+
+/**
+ * The key that seals a local DC's signing keys: generated once and kept in
+ * the run directory (mode 0600), since its database outlives one `npm start`.
+ */
+function localSecretKey(runDir: string, dc: string): string {
+  const file = join(runDir, `secret-key-${dc}`);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 }

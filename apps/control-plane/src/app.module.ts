@@ -3,6 +3,7 @@ import { JsonLogger } from '@apim/events';
 import { ControlPlaneConfig } from './config/control-plane.config';
 import { ControlPlaneMetrics } from './health/control-plane.metrics';
 import { HealthController } from './health/health.controller';
+import { ApiModule } from './api.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 
 @Module({})
@@ -11,7 +12,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [InfrastructureModule],
+      imports: [InfrastructureModule, ApiModule],
       controllers: [HealthController],
       providers: [ControlPlaneMetrics, { provide: ControlPlaneConfig, useValue: config }, { provide: JsonLogger, useValue: logger }],
       exports: [ControlPlaneConfig, JsonLogger],

@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
 import { JsonLogger, loadConfig, nestLogger, runMain } from '@apim/events';
 import { AppModule } from './app.module';
 import { ControlPlaneConfig } from './config/control-plane.config';
@@ -11,7 +12,13 @@ import { ControlPlaneConfig } from './config/control-plane.config';
 runMain('control-plane', async () => {
   const config = loadConfig(ControlPlaneConfig);
   const logger = new JsonLogger({ service: 'control-plane', dc: config.DC_ID }, config.LOG_LEVEL);
-  const app = await NestFactory.create(AppModule.register(config, logger), { logger: nestLogger(logger) });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logger), {
+    logger: nestLogger(logger),
+    bodyParser: false,
+  });
+  // One limit for every body, so that one request cannot exhaust memory; urlencoded for POST /oauth2/token.
+  app.useBodyParser('json', { limit: config.REQUEST_BODY_LIMIT_BYTES });
+  app.useBodyParser('urlencoded', { limit: config.REQUEST_BODY_LIMIT_BYTES, extended: false });
   app.enableShutdownHooks();
   await app.listen(config.PORT, '0.0.0.0');
   logger.info('listening', { port: config.PORT });

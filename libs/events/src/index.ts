@@ -8,3 +8,4 @@ export * from './codec';
 export { uuidV7Time } from './event-id';
 export * from './ordering/stream-ordering';
 export * from './kafka';
+export * from './analytics/usage-record';

@@ -5,6 +5,7 @@ import { createKafka, ensureTopics, JsonLogger, mirrorTopic, TOPICS } from '@api
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { createDataSource } from './database/data-source';
 import { PostgresEventStore } from './event-store/postgres-event-store';
+import { UsageIngestor } from '../analytics/usage-ingestor';
 import { EventImporter } from './importer/event-importer';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { allProjections } from './projections/catalogue';
@@ -24,6 +25,7 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
     readonly relay: OutboxRelay,
     readonly projections: ProjectionRunner,
     readonly importer: EventImporter,
+    readonly usage: UsageIngestor,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -36,6 +38,7 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.kafkaWork;
+    await this.usage.stop();
     await this.importer.stop();
     await this.relay.stop();
     await this.projections.stop();
@@ -134,6 +137,18 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
           dc: config.DC_ID,
           topics: config.peerDcs.map((dc) => mirrorTopic(dc, TOPICS.events)),
           logger: logger.child({ component: 'importer' }),
+        }),
+    },
+    {
+      provide: UsageIngestor,
+      inject: [DataSource, KAFKA, ControlPlaneConfig, JsonLogger],
+      useFactory: (db: DataSource, kafka: Kafka, config: ControlPlaneConfig, logger: JsonLogger) =>
+        new UsageIngestor({
+          db,
+          kafka,
+          dc: config.DC_ID,
+          topics: [TOPICS.analytics, ...config.peerDcs.map((dc) => mirrorTopic(dc, TOPICS.analytics))],
+          logger: logger.child({ component: 'usage-ingestor' }),
         }),
     },
     EventSourcingLifecycle,

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { userDecider, userStreamId } from '@apim/domain';
+import { AggregateRepository } from '../command-side/aggregate-repository';
+import { AuthUser } from '../command-side/command-context';
+import { ControlPlaneConfig } from '../config/control-plane.config';
+import { JwtError, signJwt, verifyJwt } from '../keymanager/signing/es256-jwt';
+import { SigningKeys } from '../keymanager/signing/signing-keys.service';
+
+/** Audience of admin API tokens; OAuth2 tokens for gateways carry another, so neither passes for the other. */
+export const ADMIN_AUDIENCE = 'apim-admin';
+
+/**
+ * Admin API access tokens: ES256 JWTs signed with this DC's key. Any DC can
+ * verify them (the public keys travel as events), so a login survives a
+ * failover. Roles are read from the user's stream on every request, so a
+ * role change applies at once rather than when the token expires.
+ */
+@Injectable()
+export class AccessTokens {
+  constructor(
+    private readonly config: ControlPlaneConfig,
+    private readonly keys: SigningKeys,
+    private readonly repository: AggregateRepository,
+    private readonly db: DataSource,
+  ) {}
+
+  async issue(user: AuthUser): Promise<{ accessToken: string; expiresIn: number }> {
+    const now = Math.floor(Date.now() / 1000);
+    const ttl = this.config.ACCESS_TOKEN_TTL_SECONDS;
+    const claims = { iss: this.config.APIM_ISSUER, aud: ADMIN_AUDIENCE, sub: user.username, iat: now, exp: now + ttl, jti: randomUUID() };
+    return { accessToken: signJwt(claims, await this.keys.signingKey()), expiresIn: ttl };
+  }
+
+  /** The user an `Authorization` header stands for; throws with a reason fit for the client. */
+  async authenticate(authorization: string): Promise<AuthUser> {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!match) throw new Error('Authorization must be "Bearer <accessToken>"');
+    const token = match[1];
+    const kid = headerKid(token);
+    const jwk = kid ? await this.keys.publicJwk(kid) : undefined;
+    let claims: Record<string, unknown>;
+    try {
+      ({ claims } = verifyJwt(token, () => jwk, { issuer: this.config.APIM_ISSUER, audience: ADMIN_AUDIENCE }));
+    } catch (error) {
+      if (error instanceof JwtError) throw new Error(`Access token refused (${error.reason}); sign in again`);
+      throw error;
+    }
+    const username = String(claims.sub ?? '');
+    const { state } = await this.repository.load(userDecider, userStreamId(username), this.db);
+    if (state.status === 'EMPTY') throw new Error('Access token refused (unknown user); sign in again');
+    return { userId: userStreamId(username), username: state.username, roles: state.roles };
+  }
+}
+
+function headerKid(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,98 @@
+import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Role, userDecider, userStreamId } from '@apim/domain';
+import { AggregateRepository } from '../command-side/aggregate-repository';
+import { AuthUser, CommandContext } from '../command-side/command-context';
+import { RequestContext } from '../graphql/request-context';
+import { AuthService } from './auth.service';
+import { AuthPayload, RoleName, User } from './auth.types';
+import { Authorized } from './roles.guard';
+
+export class SignUpCommand extends Command<AuthPayload> {
+  constructor(
+    readonly username: string,
+    readonly password: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(SignUpCommand)
+export class SignUpHandler implements ICommandHandler<SignUpCommand> {
+  constructor(private readonly auth: AuthService) {}
+
+  async execute({ username, password, context }: SignUpCommand): Promise<AuthPayload> {
+    await this.auth.register(username, password, ['DEVELOPER'], context);
+    return this.auth.login(username, password);
+  }
+}
+
+export class GrantRoleCommand extends Command<User> {
+  constructor(
+    readonly username: string,
+    readonly role: Role,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(GrantRoleCommand)
+export class GrantRoleHandler implements ICommandHandler<GrantRoleCommand> {
+  constructor(private readonly repository: AggregateRepository) {}
+
+  async execute({ username, role, context }: GrantRoleCommand): Promise<User> {
+    const result = await this.repository.execute({
+      decider: userDecider,
+      streamId: userStreamId(username),
+      streamType: 'user',
+      context,
+      command: ({ state }) => ({
+        type: 'ChangeRoles' as const,
+        data: { roles: state.status === 'EMPTY' ? [role] : [...new Set([...state.roles, role])] },
+      }),
+    });
+    if (result.state.status === 'EMPTY') throw new Error('unreachable: a user stream after ChangeRoles');
+    return { username: result.state.username, roles: result.state.roles as RoleName[] };
+  }
+}
+
+@Resolver()
+export class AuthResolver {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly commands: CommandBus,
+  ) {}
+
+  @Mutation(() => AuthPayload, { description: 'Signs in; send the token as Authorization: Bearer <accessToken>' })
+  login(@Args('username') username: string, @Args('password') password: string): Promise<AuthPayload> {
+    return this.auth.login(username, password);
+  }
+
+  @Mutation(() => AuthPayload, { description: 'Creates a DEVELOPER account and signs it in' })
+  signUp(
+    @Args('username') username: string,
+    @Args('password') password: string,
+    @RequestContext() context: CommandContext,
+  ): Promise<AuthPayload> {
+    return this.commands.execute(new SignUpCommand(username, password, context));
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => User, { description: 'Adds a role to a user (ADMIN only)' })
+  grantRole(
+    @Args('username') username: string,
+    @Args('role', { type: () => RoleName }) role: RoleName,
+    @RequestContext() context: CommandContext,
+  ): Promise<User> {
+    return this.commands.execute(new GrantRoleCommand(username, role, context));
+  }
+
+  @Authorized()
+  @Query(() => User, { description: 'The signed-in user' })
+  me(@RequestContext() context: CommandContext): User {
+    const user = context.user as AuthUser;
+    return { username: user.username, roles: user.roles as RoleName[] };
+  }
+}

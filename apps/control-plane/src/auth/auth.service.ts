@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { normaliseUsername, Role, userDecider, userStreamId } from '@apim/domain';
+import { AggregateRepository } from '../command-side/aggregate-repository';
+import { CommandContext } from '../command-side/command-context';
+import { ControlPlaneConfig } from '../config/control-plane.config';
+import { InputError } from '../graphql/input-validation';
+import { AccessTokens } from './access-tokens';
+import { AuthError } from './auth.errors';
+import { LoginThrottle } from './login-throttle';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './password-hasher';
+
+export const PASSWORD_MIN_LENGTH = 10;
+export const PASSWORD_MAX_LENGTH = 256;
+
+/** Users: registration (as events, so that logins survive a failover) and sign-in. */
+@Injectable()
+export class AuthService {
+  private readonly throttle: LoginThrottle;
+
+  constructor(
+    config: ControlPlaneConfig,
+    private readonly repository: AggregateRepository,
+    private readonly tokens: AccessTokens,
+    private readonly db: DataSource,
+  ) {
+    this.throttle = new LoginThrottle(config.LOGIN_MAX_ATTEMPTS, config.LOGIN_WINDOW_SECONDS * 1000);
+  }
+
+  async register(username: string, password: string, roles: Role[], context: CommandContext): Promise<void> {
+    checkPassword(password);
+    await this.repository.execute({
+      decider: userDecider,
+      streamId: userStreamId(username),
+      streamType: 'user',
+      context,
+      command: { type: 'RegisterUser', data: { username: normaliseUsername(username), passwordHash: await hashPassword(password), roles } },
+    });
+  }
+
+  async login(username: string, password: string): Promise<{ accessToken: string; expiresIn: number }> {
+    const name = normaliseUsername(username);
+    this.throttle.assertAllowed(name);
+    const { state } = await this.repository.load(userDecider, userStreamId(name), this.db);
+    // verifyPassword runs for unknown users too, so that timing does not tell which usernames exist.
+    const valid = await verifyPassword(password, state.status === 'EMPTY' ? UNKNOWN_USER_HASH : state.passwordHash);
+    if (state.status === 'EMPTY' || !valid) {
+      this.throttle.recordFailure(name);
+      throw new AuthError('UNAUTHENTICATED', 'Wrong username or password');
+    }
+    this.throttle.recordSuccess(name);
+    return this.tokens.issue({ userId: userStreamId(name), username: name, roles: state.roles });
+  }
+}
+
+// A well-formed hash of a random password nobody knows.
+const UNKNOWN_USER_HASH = DUMMY_HASH;
+
+function checkPassword(password: string): void {
+  if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH)
+    throw new InputError(`password: must be ${PASSWORD_MIN_LENGTH}..${PASSWORD_MAX_LENGTH} characters`, ['password']);
+}

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { REGION_STREAM_ID, regionDecider, RegionState } from '@apim/domain';
+import { upcastStoredPayload } from '@apim/events';
+import { ControlPlaneConfig } from '../config/control-plane.config';
+import { Queryable } from '../infrastructure/event-store/event-store';
+import { PostgresEventStore } from '../infrastructure/event-store/postgres-event-store';
+
+/** A mutation refused because of where it was sent (GraphQL `READ_ONLY_REGION` / `WRONG_REGION`). */
+export class RegionError extends Error {
+  constructor(
+    readonly code: 'READ_ONLY_REGION' | 'WRONG_REGION',
+    message: string,
+    readonly primary: string,
+  ) {
+    super(message);
+    this.name = 'RegionError';
+  }
+}
+
+/** What this DC knows of the topology: who is primary, in which epoch, and whether it was fenced. */
+export interface RegionView extends RegionState {
+  /** The primary, or the configured initial one while nobody has been promoted yet. */
+  effectivePrimary: string;
+  writable: boolean;
+}
+
+/**
+ * Decides whether this DC may take writes now, and in which epoch. Reads the
+ * region stream on each call: it is tiny, and a promotion imported from a
+ * peer must take effect on the very next mutation.
+ */
+@Injectable()
+export class WriteGuard {
+  constructor(
+    private readonly config: ControlPlaneConfig,
+    private readonly store: PostgresEventStore,
+  ) {}
+
+  get dc(): string {
+    return this.config.DC_ID;
+  }
+
+  async region(tx?: Queryable): Promise<RegionView> {
+    const events = await this.store.readStream(REGION_STREAM_ID, tx);
+    const state = events.reduce(
+      (current, event) =>
+        regionDecider.evolve(current, {
+          type: event.type,
+          data: upcastStoredPayload(event.type, event.schemaVersion, event.payload).payload,
+        } as Parameters<typeof regionDecider.evolve>[1]),
+      regionDecider.initialState(),
+    );
+    const effectivePrimary = state.primary ?? this.config.initialPrimary;
+    const writable = this.config.REPLICATION_MODE === 'active-active' || (effectivePrimary === this.dc && !state.fenced);
+    return { ...state, effectivePrimary, writable };
+  }
+
+  /** Returns the epoch to stamp on new events, or throws READ_ONLY_REGION naming the primary. */
+  async assertWritable(): Promise<number> {
+    const region = await this.region();
+    if (!region.writable) {
+      const why = region.effectivePrimary === this.dc ? `${this.dc} is fenced for a switchover` : `${this.dc} is a standby`;
+      throw new RegionError('READ_ONLY_REGION', `${why}; send writes to the primary, ${region.effectivePrimary}`, region.effectivePrimary);
+    }
+    return region.epoch;
+  }
+}

@@ -1,0 +1,117 @@
+import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { apiDecider, applicationDecider, DomainError, subscriptionDecider, subscriptionStreamId } from '@apim/domain';
+import { newEventId } from '@apim/events';
+import { AggregateRepository } from '../command-side/aggregate-repository';
+import { CommandContext } from '../command-side/command-context';
+import { policyNames } from '../publisher/policy-names';
+import { Application, CreateApplicationInput, Subscription } from './devportal.types';
+import { ownedApplication } from './owned-application';
+
+export class CreateApplicationCommand extends Command<Application> {
+  constructor(
+    readonly input: CreateApplicationInput,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(CreateApplicationCommand)
+export class CreateApplicationHandler implements ICommandHandler<CreateApplicationCommand> {
+  constructor(
+    private readonly repository: AggregateRepository,
+    private readonly db: DataSource,
+  ) {}
+
+  async execute({ input, context }: CreateApplicationCommand): Promise<Application> {
+    const id = newEventId();
+    const ownerId = context.user!.userId;
+    const policy = input.policy ?? 'Unlimited';
+    const result = await this.repository.execute({
+      decider: applicationDecider,
+      streamId: id,
+      streamType: 'application',
+      context,
+      command: async () => ({
+        type: 'CreateApplication' as const,
+        data: { ownerId, name: input.name, policy, availablePolicies: await policyNames(this.db) },
+      }),
+    });
+    return { id, name: input.name, policy, ownerId, homeDc: result.stored[0].originDc };
+  }
+}
+
+export class SubscribeCommand extends Command<Subscription> {
+  constructor(
+    readonly applicationId: string,
+    readonly apiId: string,
+    readonly tier: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(SubscribeCommand)
+export class SubscribeHandler implements ICommandHandler<SubscribeCommand> {
+  constructor(private readonly repository: AggregateRepository) {}
+
+  async execute({ applicationId, apiId, tier, context }: SubscribeCommand): Promise<Subscription> {
+    const application = await ownedApplication(this.repository, applicationId, context.user);
+    const api = (await this.repository.load(apiDecider, apiId)).state;
+    if (api.status === 'EMPTY') throw DomainError.notFound('API.NOT_FOUND', `No API ${apiId}`);
+    const id = subscriptionStreamId(applicationId, apiId);
+    await this.repository.execute({
+      decider: subscriptionDecider,
+      streamId: id,
+      streamType: 'subscription',
+      context,
+      command: {
+        type: 'Subscribe',
+        data: {
+          applicationId,
+          apiId,
+          tier,
+          api: { state: api.status, tiers: api.tiers },
+          application: { ownerId: application.ownerId },
+          actor: { userId: context.user!.userId, roles: context.user!.roles },
+        },
+      },
+    });
+    return { id, applicationId, apiId, tier, status: 'ACTIVE' };
+  }
+}
+
+export class UnsubscribeCommand extends Command<Subscription> {
+  constructor(
+    readonly applicationId: string,
+    readonly apiId: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(UnsubscribeCommand)
+export class UnsubscribeHandler implements ICommandHandler<UnsubscribeCommand> {
+  constructor(private readonly repository: AggregateRepository) {}
+
+  async execute({ applicationId, apiId, context }: UnsubscribeCommand): Promise<Subscription> {
+    const application = await ownedApplication(this.repository, applicationId, context.user);
+    const id = subscriptionStreamId(applicationId, apiId);
+    const result = await this.repository.execute({
+      decider: subscriptionDecider,
+      streamId: id,
+      streamType: 'subscription',
+      context,
+      command: {
+        type: 'Unsubscribe',
+        data: { application: { ownerId: application.ownerId }, actor: { userId: context.user!.userId, roles: context.user!.roles } },
+      },
+    });
+    const state = result.state;
+    if (state.status === 'EMPTY') throw new Error('unreachable: an empty subscription after Unsubscribe');
+    return { id, applicationId, apiId, tier: state.tier, status: state.status };
+  }
+}

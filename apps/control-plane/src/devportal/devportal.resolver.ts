@@ -1,0 +1,70 @@
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CommandBus } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { Authorized } from '../auth/roles.guard';
+import { CommandContext, hasRole } from '../command-side/command-context';
+import { RequestContext } from '../graphql/request-context';
+import { CreateApplicationCommand, SubscribeCommand, UnsubscribeCommand } from './devportal.commands';
+import { Application, CreateApplicationInput, Subscription } from './devportal.types';
+
+@Resolver()
+export class DevportalResolver {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly db: DataSource,
+  ) {}
+
+  @Authorized('DEVELOPER', 'ADMIN')
+  @Mutation(() => Application)
+  createApplication(@Args('input') input: CreateApplicationInput, @RequestContext() context: CommandContext): Promise<Application> {
+    return this.commands.execute(new CreateApplicationCommand(input, context));
+  }
+
+  @Authorized('DEVELOPER', 'ADMIN')
+  @Mutation(() => Subscription)
+  subscribe(
+    @Args('applicationId', { type: () => ID }) applicationId: string,
+    @Args('apiId', { type: () => ID }) apiId: string,
+    @Args('tier') tier: string,
+    @RequestContext() context: CommandContext,
+  ): Promise<Subscription> {
+    return this.commands.execute(new SubscribeCommand(applicationId, apiId, tier, context));
+  }
+
+  @Authorized('DEVELOPER', 'ADMIN')
+  @Mutation(() => Subscription)
+  unsubscribe(
+    @Args('applicationId', { type: () => ID }) applicationId: string,
+    @Args('apiId', { type: () => ID }) apiId: string,
+    @RequestContext() context: CommandContext,
+  ): Promise<Subscription> {
+    return this.commands.execute(new UnsubscribeCommand(applicationId, apiId, context));
+  }
+
+  @Authorized()
+  @Query(() => [Application], { description: 'Your applications (an ADMIN sees all)' })
+  async applications(@RequestContext() context: CommandContext): Promise<Application[]> {
+    const all = hasRole(context.user, 'ADMIN');
+    const rows = (await this.db.query(
+      `SELECT id, name, policy, owner_id AS "ownerId", home_dc AS "homeDc" FROM rm_applications ${all ? '' : 'WHERE owner_id = $1'} ORDER BY created_at, id LIMIT 1000`,
+      all ? [] : [context.user!.userId],
+    )) as Application[];
+    return rows;
+  }
+
+  @Authorized()
+  @Query(() => [Subscription], { description: 'Subscriptions of your applications (an ADMIN sees all)' })
+  async subscriptions(
+    @RequestContext() context: CommandContext,
+    @Args('applicationId', { type: () => ID, nullable: true }) applicationId?: string,
+  ): Promise<Subscription[]> {
+    const all = hasRole(context.user, 'ADMIN');
+    return (await this.db.query(
+      `SELECT s.id, s.application_id AS "applicationId", s.api_id AS "apiId", s.tier, s.status
+         FROM rm_subscriptions s JOIN rm_applications a ON a.id = s.application_id
+        WHERE ($1::text IS NULL OR a.owner_id = $1) AND ($2::text IS NULL OR s.application_id = $2)
+        ORDER BY s.updated_at, s.id LIMIT 1000`,
+      [all ? null : context.user!.userId, applicationId ?? null],
+    )) as Subscription[];
+  }
+}

@@ -1,0 +1,139 @@
+import { isIsoDateTime } from '../catalogue/field-rules';
+import { joinProblems } from '../catalogue/payload-validation';
+import type { EncodedEvent } from '../codec';
+import { HEADERS } from '../envelope';
+import { isUuid } from '../event-id';
+import { DC_ID_PATTERN } from '../runtime/dc-config';
+
+/**
+ * One request as a gateway saw it (DESIGN.md section 8), written to
+ * `apim.analytics` with key = `apiId`. Records are telemetry, not events: they
+ * carry no envelope and never enter the event store.
+ */
+export interface UsageRecord {
+  /** UUID chosen by the gateway; a consumer counts each id once. */
+  recordId: string;
+  gatewayId: string;
+  /** DC of the gateway that served the request. */
+  dc: string;
+  apiId: string;
+  /** The calling application, or null when the request carried no valid credential. */
+  applicationId: string | null;
+  method: string;
+  /** HTTP status sent to the client, 100..599. */
+  status: number;
+  /** Time from the request's arrival to the end of the response, in milliseconds (0..MAX_USAGE_LATENCY_MS). */
+  latencyMs: number;
+  requestBytes?: number;
+  responseBytes?: number;
+  /** When the request arrived: ISO-8601 with an offset, from 1970 to 9998. */
+  at: string;
+}
+
+export type UsageRecordDecodeResult = { ok: true; record: UsageRecord } | { ok: false; reason: string };
+
+/** Header carrying the gateway's id, for filtering without parsing (`originDc` carries `dc`). */
+export const USAGE_GATEWAY_HEADER = 'gatewayId';
+
+const MAX_ID_LENGTH = 200;
+/**
+ * 1..200 characters, none of them a control character or a lone surrogate:
+ * ids are stored as PostgreSQL text, which cannot hold NUL, and a record the
+ * database refuses would stop the ingestor on every retry.
+ */
+const STORABLE_ID = /^[^\p{Cc}\p{Cs}]{1,200}$/u;
+/** Upper bound of `latencyMs` (a day): keeps sums finite and flags a broken clock. */
+export const MAX_USAGE_LATENCY_MS = 86_400_000;
+/** `at` must fall in [1970, 9999): a timestamp PostgreSQL and Date both hold. */
+const LATEST_AT_MS = Date.UTC(9999, 0, 1);
+/** An HTTP method is an RFC 9110 token; custom methods (`PROPFIND`, `M-SEARCH`) are fine. */
+const HTTP_METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$/;
+
+/**
+ * The Kafka record of a usage record: key = `apiId` (one API's records stay in
+ * order on one partition), value = the record as JSON, headers `originDc` and
+ * `gatewayId`. Does not validate: readers refuse what `decodeUsageRecord` refuses.
+ */
+export function encodeUsageRecord(record: UsageRecord): EncodedEvent {
+  const wire: UsageRecord = {
+    recordId: record.recordId,
+    gatewayId: record.gatewayId,
+    dc: record.dc,
+    apiId: record.apiId,
+    applicationId: record.applicationId,
+    method: record.method,
+    status: record.status,
+    latencyMs: record.latencyMs,
+    ...(record.requestBytes === undefined ? {} : { requestBytes: record.requestBytes }),
+    ...(record.responseBytes === undefined ? {} : { responseBytes: record.responseBytes }),
+    at: record.at,
+  };
+  return {
+    key: record.apiId,
+    value: Buffer.from(JSON.stringify(wire), 'utf8'),
+    headers: { [HEADERS.originDc]: record.dc, [USAGE_GATEWAY_HEADER]: record.gatewayId },
+  };
+}
+
+/**
+ * Reads the value of an `apim.analytics` record. Returns a fresh record holding
+ * only the fields of UsageRecord (`recordId` in lowercase), or the reason it was
+ * refused (for the DLQ).
+ * Fields it does not know are ignored rather than refused, so that gateways can
+ * be upgraded to send more before every control plane reads it. Never throws;
+ * reasons name fields and rules, never a value.
+ */
+export function decodeUsageRecord(value: Buffer | null): UsageRecordDecodeResult {
+  if (value === null || value === undefined) return { ok: false, reason: 'record has no value' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'value is not valid JSON' };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'record: must be a JSON object' };
+  const raw = parsed as Record<string, unknown>;
+  const problems = recordProblems(raw);
+  if (problems.length > 0) return { ok: false, reason: joinProblems(problems) };
+  return {
+    ok: true,
+    record: {
+      recordId: (raw.recordId as string).toLowerCase(),
+      gatewayId: raw.gatewayId as string,
+      dc: raw.dc as string,
+      apiId: raw.apiId as string,
+      applicationId: raw.applicationId as string | null,
+      method: raw.method as string,
+      status: raw.status as number,
+      latencyMs: raw.latencyMs as number,
+      ...(raw.requestBytes === undefined ? {} : { requestBytes: raw.requestBytes as number }),
+      ...(raw.responseBytes === undefined ? {} : { responseBytes: raw.responseBytes as number }),
+      at: raw.at as string,
+    },
+  };
+}
+
+function recordProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const require = (ok: boolean, field: keyof UsageRecord, rule: string) => {
+    if (!ok) problems.push(`record.${field}: ${rule}`);
+  };
+  const isId = (value: unknown) => typeof value === 'string' && STORABLE_ID.test(value);
+  const inRange = (value: unknown, min: number, max: number) => typeof value === 'number' && value >= min && value <= max;
+  const isCount = (value: unknown) => value === undefined || (Number.isSafeInteger(value) && (value as number) >= 0);
+  const idRule = `must be a string of 1..${MAX_ID_LENGTH} characters without control characters`;
+  const isInstant = (value: unknown) => isIsoDateTime(value) && Date.parse(value) >= 0 && Date.parse(value) < LATEST_AT_MS;
+
+  require(isUuid(raw.recordId), 'recordId', 'must be a UUID');
+  require(isId(raw.gatewayId), 'gatewayId', idRule);
+  require(typeof raw.dc === 'string' && DC_ID_PATTERN.test(raw.dc), 'dc', `must match ${DC_ID_PATTERN.source}`);
+  require(isId(raw.apiId), 'apiId', idRule);
+  require(raw.applicationId === null || isId(raw.applicationId), 'applicationId', `${idRule}, or null`);
+  require(typeof raw.method === 'string' && HTTP_METHOD.test(raw.method), 'method', 'must be an HTTP method token of 1..32 characters');
+  require(Number.isInteger(raw.status) && inRange(raw.status, 100, 599), 'status', 'must be an integer 100..599');
+  require(inRange(raw.latencyMs, 0, MAX_USAGE_LATENCY_MS), 'latencyMs', `must be a number 0..${MAX_USAGE_LATENCY_MS}`);
+  require(isCount(raw.requestBytes), 'requestBytes', 'must be an integer >= 0 when present');
+  require(isCount(raw.responseBytes), 'responseBytes', 'must be an integer >= 0 when present');
+  require(isInstant(raw.at), 'at', 'must be an ISO-8601 date-time with an offset, from 1970 to 9998');
+  return problems;
+}

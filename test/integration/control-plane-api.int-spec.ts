@@ -1,0 +1,339 @@
+import { createPublicKey, JsonWebKey, verify } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventEnvelope, TOPICS } from '@apim/events';
+import { freePort } from '../../tools/infra/free-port';
+import { GuardedProcess } from '../../tools/infra/guarded-process';
+import { startAppProcess, TEST_SECRET_KEY, waitForHttp } from '../support/apps';
+import { TestDatabase } from '../support/databases';
+import { expectPerStreamOrder, readTopicUntil } from '../support/events';
+import { testKafka } from '../support/kafka';
+import { testBrokers } from '../support/test-env';
+
+const ADMIN = { username: 'root-admin', password: 'correct horse battery staple' };
+
+interface GqlResult<T = Record<string, unknown>> {
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string; fields?: string[]; primary?: string; reason?: string } }[];
+}
+
+/** A control plane as a real process on a real port, with its own database, on the run's dc1 Kafka cluster. */
+class ControlPlane {
+  process!: GuardedProcess;
+  url = '';
+  constructor(
+    readonly db: TestDatabase,
+    readonly logFile: string,
+    readonly env: Record<string, string>,
+  ) {}
+
+  async start(): Promise<void> {
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    this.process = startAppProcess(
+      'control-plane',
+      {
+        KAFKA_BROKERS: testBrokers('dc1').join(','),
+        DATABASE_URL: this.db.url,
+        PORT: String(port),
+        APIM_SECRET_KEY: TEST_SECRET_KEY,
+        GRAPHQL_MAX_DEPTH: '8',
+        LOGIN_MAX_ATTEMPTS: '3',
+        ...this.env,
+      },
+      this.logFile,
+    );
+    await waitForHttp(`${this.url}/healthz`);
+  }
+
+  async gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GqlResult<T>> {
+    const response = await fetch(`${this.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GqlResult<T>;
+  }
+
+  /** Runs an operation that must succeed and returns its data. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test data, checked by the assertions
+  async ok<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+    const result = await this.gql<T>(query, variables, token);
+    if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    return result.data as T;
+  }
+
+  async login(username: string, password: string): Promise<string> {
+    return (
+      await this.ok(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }`, {
+        u: username,
+        p: password,
+      })
+    ).login.accessToken;
+  }
+
+  async signUp(username: string, password: string): Promise<string> {
+    return (
+      await this.ok(`mutation($u: String!, $p: String!) { signUp(username: $u, password: $p) { accessToken } }`, {
+        u: username,
+        p: password,
+      })
+    ).signUp.accessToken;
+  }
+}
+
+function codeOf(result: GqlResult): string | undefined {
+  return result.errors?.[0]?.extensions?.code;
+}
+
+const CREATE_API = `mutation($input: CreateApiInput!) { createApi(input: $input) { id name version context state upstreamUrls tiers homeDc revision } }`;
+const LIFECYCLE = `mutation($id: ID!, $action: LifecycleAction!) { changeApiLifecycle(id: $id, action: $action) { id state revision } }`;
+
+describe('the control plane GraphQL admin API, end to end over HTTP', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apim-cp-api-'));
+  let db: TestDatabase;
+  let standbyDb: TestDatabase;
+  let cp: ControlPlane;
+  let standby: ControlPlane;
+  let passed = false;
+
+  beforeAll(async () => {
+    db = await TestDatabase.create('cp_api');
+    standbyDb = await TestDatabase.create('cp_api_standby');
+    cp = new ControlPlane(db, join(dir, 'dc1.log'), {
+      DC_ID: 'dc1',
+      PEER_DCS: 'dc2',
+      APIM_ADMIN_USER: ADMIN.username,
+      APIM_ADMIN_PASSWORD: ADMIN.password,
+    });
+    standby = new ControlPlane(standbyDb, join(dir, 'dc2.log'), { DC_ID: 'dc2', PEER_DCS: 'dc1' });
+    await Promise.all([cp.start(), standby.start()]);
+  });
+
+  afterAll(async () => {
+    if (!passed)
+      for (const file of ['dc1.log', 'dc2.log']) console.error(`${file} tail:\n${readFileSync(join(dir, file), 'utf8').slice(-3000)}`);
+    await Promise.all([cp?.process.stop(), standby?.process.stop()]);
+    await db?.drop();
+    await standbyDb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('walks the whole flow, refuses what it must, and puts every step on apim.events in order', async () => {
+    // The bootstrap admin signs in; a new user becomes a publisher.
+    const admin = await waitFor(() => cp.login(ADMIN.username, ADMIN.password));
+    await cp.signUp('pat.publisher', 'publisher-password-1');
+    expect(
+      codeOf(
+        await cp.gql(
+          `mutation { grantRole(username: "pat.publisher", role: PUBLISHER) { username } }`,
+          {},
+          await cp.login('pat.publisher', 'publisher-password-1'),
+        ),
+      ),
+    ).toBe('FORBIDDEN');
+    const granted = await cp.ok(`mutation { grantRole(username: "pat.publisher", role: PUBLISHER) { username roles } }`, {}, admin);
+    expect(granted.grantRole.roles).toEqual(['DEVELOPER', 'PUBLISHER']);
+    const publisher = await cp.login('pat.publisher', 'publisher-password-1');
+
+    // The publisher creates and publishes an API.
+    const input = {
+      name: 'Payments',
+      version: 'v1',
+      context: '/payments',
+      upstreamUrls: ['http://127.0.0.1:9/'],
+      tiers: ['Gold', 'Silver'],
+    };
+    const api = (await cp.ok(CREATE_API, { input }, publisher)).createApi;
+    expect(api).toMatchObject({ name: 'Payments', state: 'CREATED', homeDc: 'dc1', revision: 1, tiers: ['Gold', 'Silver'] });
+    expect((await cp.ok(LIFECYCLE, { id: api.id, action: 'PUBLISH' }, publisher)).changeApiLifecycle).toMatchObject({
+      state: 'PUBLISHED',
+      revision: 2,
+    });
+
+    // A developer signs up, creates an application, subscribes, gets an API key and an OAuth2 token.
+    const dev = await cp.signUp('dana.dev', 'developer-password-1');
+    const developerApis = (await cp.ok(`{ apis { id state } }`, {}, dev)).apis;
+    expect(developerApis.map((a: { id: string }) => a.id)).toContain(api.id);
+    const app = (await cp.ok(`mutation { createApplication(input: { name: "Shop" }) { id name policy ownerId } }`, {}, dev))
+      .createApplication;
+    expect(app).toMatchObject({ name: 'Shop', policy: 'Unlimited', ownerId: 'user:dana.dev' });
+    const subscribe = `mutation($app: ID!, $api: ID!, $tier: String!) { subscribe(applicationId: $app, apiId: $api, tier: $tier) { id status tier } }`;
+    const tierRefusal = await cp.gql(subscribe, { app: app.id, api: api.id, tier: 'Bronze' }, dev);
+    expect(codeOf(tierRefusal)).toBe('BAD_USER_INPUT');
+    expect(tierRefusal.errors?.[0].extensions?.fields).toEqual(['tier']);
+    expect((await cp.ok(subscribe, { app: app.id, api: api.id, tier: 'Gold' }, dev)).subscribe).toMatchObject({
+      status: 'ACTIVE',
+      tier: 'Gold',
+    });
+    const generated = (
+      await cp.ok(`mutation($app: ID!) { generateApiKey(applicationId: $app) { keyId key prefix } }`, { app: app.id }, dev)
+    ).generateApiKey;
+    expect(generated.key).toMatch(/^apim_[A-Za-z0-9_-]{43}$/);
+    expect(generated.key.startsWith(generated.prefix)).toBe(true);
+    const keys = (await waitFor(async () => {
+      const listed = (await cp.ok(`query($app: ID!) { apiKeys(applicationId: $app) { keyId prefix status } }`, { app: app.id }, dev))
+        .apiKeys;
+      if (listed.length === 0) throw new Error('key not projected yet');
+      return listed;
+    })) as { keyId: string; prefix: string; status: string }[];
+    expect(keys).toEqual([{ keyId: generated.keyId, prefix: generated.prefix, status: 'ACTIVE' }]);
+    const client = (
+      await cp.ok(`mutation($app: ID!) { registerOAuthClient(applicationId: $app) { clientId clientSecret } }`, { app: app.id }, dev)
+    ).registerOAuthClient;
+
+    const tokenResponse = await fetch(`${cp.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+    });
+    expect(tokenResponse.status).toBe(200);
+    const token = (await tokenResponse.json()) as { access_token: string; token_type: string; expires_in: number };
+    expect(token).toMatchObject({ token_type: 'Bearer', expires_in: 300 });
+    const claims = verifyWithJwks(
+      token.access_token,
+      (await (await fetch(`${cp.url}/.well-known/jwks.json`)).json()) as { keys: JsonWebKey[] },
+    );
+    expect(claims).toMatchObject({ iss: 'apim', aud: 'apim-gateway', sub: client.clientId, application_id: app.id });
+    expect(typeof claims.jti).toBe('string');
+    const wrongSecret = await fetch(`${cp.url}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${client.clientId}:nope`).toString('base64')}`,
+      },
+      body: 'grant_type=client_credentials',
+    });
+    expect(wrongSecret.status).toBe(401);
+    expect(await wrongSecret.json()).toMatchObject({ error: 'invalid_client' });
+    expect((await cp.ok(`mutation($jti: ID!) { revokeToken(jti: $jti) }`, { jti: claims.jti }, dev)).revokeToken).toBe(true);
+
+    // Every step is on apim.events, each stream in order, and no secret is in any record.
+    const streams = [api.id, app.id, `sub:${app.id}:${api.id}`, generated.keyId, client.clientId, `token:${claims.jti}`, 'user:dana.dev'];
+    const events = await readTopicUntil(
+      testKafka(testBrokers('dc1')),
+      TOPICS.events,
+      (read) => streams.every((s) => read.some((e) => e.streamId === s)) && read.filter((e) => e.streamId === api.id).length >= 2,
+    );
+    const ours = events.filter((e: EventEnvelope) => streams.includes(e.streamId));
+    expectPerStreamOrder(ours, new Map(streams.map((s) => [s, Math.max(...ours.filter((e) => e.streamId === s).map((e) => e.version))])));
+    expect(ours.filter((e) => e.streamId === api.id).map((e) => e.type)).toEqual(['api.created', 'api.published']);
+    expect(ours.find((e) => e.streamId === app.id)).toMatchObject({ type: 'application.created', originDc: 'dc1', actor: 'user:dana.dev' });
+    const wire = JSON.stringify(events);
+    for (const secret of [generated.key, client.clientSecret, 'developer-password-1', ADMIN.password, token.access_token])
+      expect(wire).not.toContain(secret);
+
+    // Refusals: another developer's application, wrong role, no token, bad input, lifecycle, context clash.
+    const other = await cp.signUp('olga.other', 'other-password-1');
+    expect(codeOf(await cp.gql(subscribe, { app: app.id, api: api.id, tier: 'Gold' }, other))).toBe('FORBIDDEN');
+    expect(codeOf(await cp.gql(`mutation($app: ID!) { generateApiKey(applicationId: $app) { key } }`, { app: app.id }, other))).toBe(
+      'FORBIDDEN',
+    );
+    expect(codeOf(await cp.gql(`mutation($id: ID!) { revokeApiKey(keyId: $id) }`, { id: generated.keyId }, other))).toBe('FORBIDDEN');
+    expect(codeOf(await cp.gql(CREATE_API, { input: { ...input, context: '/other' } }, dev))).toBe('FORBIDDEN');
+    expect(codeOf(await cp.gql(CREATE_API, { input: { ...input, context: '/other' } }))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await cp.gql(`{ apis { id } }`, {}, 'not.a.token'))).toBe('UNAUTHENTICATED');
+    const bad = await cp.gql(
+      CREATE_API,
+      { input: { ...input, context: '/bad', upstreamUrls: ['ftp://x'], tiers: ['Platinum'] } },
+      publisher,
+    );
+    expect(codeOf(bad)).toBe('BAD_USER_INPUT');
+    expect(bad.errors?.[0].extensions?.fields).toContain('upstreamUrls');
+    const badDomain = await cp.gql(CREATE_API, { input: { ...input, context: 'no-slash', tiers: ['Platinum'] } }, publisher);
+    expect(codeOf(badDomain)).toBe('BAD_USER_INPUT');
+    expect(badDomain.errors?.[0].extensions?.fields).toEqual(expect.arrayContaining(['context', 'tiers']));
+    const clash = await cp.gql(CREATE_API, { input: { ...input, name: 'Payments again' } }, publisher);
+    expect(codeOf(clash)).toBe('CONFLICT');
+    expect(clash.errors?.[0].extensions?.reason).toBe('API.CONTEXT_TAKEN');
+    expect(codeOf(await cp.gql(LIFECYCLE, { id: api.id, action: 'UNBLOCK' }, publisher))).toBe('CONFLICT');
+    expect(codeOf(await cp.gql(LIFECYCLE, { id: 'no-such-api', action: 'PUBLISH' }, publisher))).toBe('NOT_FOUND');
+    await cp.ok(LIFECYCLE, { id: api.id, action: 'DEPRECATE' }, publisher);
+    const other2App = (await cp.ok(`mutation { createApplication(input: { name: "Other" }) { id } }`, {}, other)).createApplication;
+    expect(codeOf(await cp.gql(subscribe, { app: other2App.id, api: api.id, tier: 'Gold' }, other))).toBe('CONFLICT');
+    await cp.ok(LIFECYCLE, { id: api.id, action: 'RETIRE' }, publisher);
+    expect(codeOf(await cp.gql(LIFECYCLE, { id: api.id, action: 'PUBLISH' }, publisher))).toBe('CONFLICT');
+    // Retiring gave the context back.
+    expect((await cp.ok(CREATE_API, { input: { ...input, name: 'Payments 2' } }, publisher)).createApi.state).toBe('CREATED');
+    passed = true;
+  });
+
+  it('lets exactly one of two concurrent updates at the same revision win; the other gets CONFLICT', async () => {
+    const publisher = await waitFor(() => cp.login(ADMIN.username, ADMIN.password));
+    const api = (
+      await cp.ok(
+        CREATE_API,
+        { input: { name: 'Race', version: 'v1', context: '/race', upstreamUrls: ['http://127.0.0.1:9/'] } },
+        publisher,
+      )
+    ).createApi;
+    const update = `mutation($id: ID!, $input: UpdateApiInput!) { updateApi(id: $id, input: $input) { revision name } }`;
+    const results = await Promise.all(
+      ['Race A', 'Race B'].map((name) => cp.gql(update, { id: api.id, input: { name, expectedRevision: api.revision } }, publisher)),
+    );
+    expect(results.map(codeOf).sort()).toEqual(['CONFLICT', undefined]);
+    const winner = results.find((r) => !r.errors)!.data as { updateApi: { revision: number } };
+    expect(winner.updateApi.revision).toBe(2);
+  });
+
+  it('refuses every mutation on a standby with READ_ONLY_REGION naming the primary, and still answers queries', async () => {
+    const refused = await standby.gql(`mutation { signUp(username: "sam.standby", password: "standby-password-1") { accessToken } }`);
+    expect(codeOf(refused)).toBe('READ_ONLY_REGION');
+    expect(refused.errors?.[0].extensions?.primary).toBe('dc1');
+    expect(refused.errors?.[0].message).toContain('dc1');
+    const ready = await fetch(`${standby.url}/readyz`);
+    expect(ready.status).toBe(200);
+  });
+
+  it('limits query depth, body size and login attempts', async () => {
+    const deep = `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }`;
+    expect(codeOf(await cp.gql(deep))).toBe('QUERY_TOO_COMPLEX');
+    const huge = await fetch(`${cp.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ apis { id } }`, variables: { padding: 'x'.repeat(400 * 1024) } }),
+    });
+    expect(huge.status).toBe(413);
+    for (let i = 0; i < 3; i++)
+      expect(codeOf(await cp.gql(`mutation { login(username: "${ADMIN.username}", password: "wrong-password") { accessToken } }`))).toBe(
+        'UNAUTHENTICATED',
+      );
+    const limited = await cp.gql(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }`, {
+      u: ADMIN.username,
+      p: ADMIN.password,
+    });
+    expect(codeOf(limited)).toBe('LOGIN_RATE_LIMITED');
+  });
+});
+
+/** Polls `attempt` until it resolves (the bootstrap and projections run in the background). */
+async function waitFor<T>(attempt: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+/** Verifies an ES256 JWT with a JWKS as a gateway would, and returns its claims. */
+function verifyWithJwks(token: string, jwks: { keys: JsonWebKey[] }): Record<string, unknown> {
+  const [header, payload, signature] = token.split('.');
+  const { kid, alg } = JSON.parse(Buffer.from(header, 'base64url').toString()) as { kid: string; alg: string };
+  expect(alg).toBe('ES256');
+  const jwk = jwks.keys.find((key) => (key as { kid?: string }).kid === kid);
+  if (!jwk) throw new Error(`kid ${kid} is not in the JWKS`);
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  const valid = verify(
+    'sha256',
+    Buffer.from(`${header}.${payload}`),
+    { key, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(signature, 'base64url'),
+  );
+  expect(valid).toBe(true);
+  return JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+}
