@@ -5,7 +5,7 @@ import { userDecider, userStreamId } from '@apim/domain';
 import { AggregateRepository } from '../command-side/aggregate-repository';
 import { AuthUser } from '../command-side/command-context';
 import { ControlPlaneConfig } from '../config/control-plane.config';
-import { JwtError, signJwt, verifyJwt } from '../keymanager/signing/es256-jwt';
+import { JwtError, signJwt, unverifiedKid, verifyJwt } from '../keymanager/signing/es256-jwt';
 import { SigningKeys } from '../keymanager/signing/signing-keys.service';
 
 /** Audience of admin API tokens; OAuth2 tokens for gateways carry another, so neither passes for the other. */
@@ -38,7 +38,7 @@ export class AccessTokens {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
     if (!match) throw new Error('Authorization must be "Bearer <accessToken>"');
     const token = match[1];
-    const kid = headerKid(token);
+    const kid = unverifiedKid(token);
     const jwk = kid ? await this.keys.publicJwk(kid) : undefined;
     let claims: Record<string, unknown>;
     try {
@@ -51,14 +51,5 @@ export class AccessTokens {
     const { state } = await this.repository.load(userDecider, userStreamId(username), this.db);
     if (state.status === 'EMPTY') throw new Error('Access token refused (unknown user); sign in again');
     return { userId: userStreamId(username), username: state.username, roles: state.roles };
-  }
-}
-
-function headerKid(token: string): string | undefined {
-  try {
-    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof header.kid === 'string' ? header.kid : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Decider, Message } from '@apim/domain';
-import { catalogueEntry, StreamType, upcastStoredPayload } from '@apim/events';
+import { catalogueEntry, StreamType } from '@apim/events';
 import { Queryable, StoredEvent } from '../infrastructure/event-store/event-store';
 import { PostgresEventStore } from '../infrastructure/event-store/postgres-event-store';
 import { CommandContext } from './command-context';
+import { foldStream } from './fold-stream';
 import { WriteGuard } from './write-guard';
 
 /** A stream folded into its decider's state. */
@@ -60,8 +61,7 @@ export class AggregateRepository {
     tx?: Queryable,
   ): Promise<Loaded<State>> {
     const events = await this.store.readStream(streamId, tx);
-    const state = events.reduce((current, event) => decider.evolve(current, toDomainEvent<Event>(event)), decider.initialState());
-    return { state, version: events.length === 0 ? 0 : events[events.length - 1].version, events };
+    return { state: foldStream(decider, events), version: events.length === 0 ? 0 : events[events.length - 1].version, events };
   }
 
   async execute<Command, Event extends Message<string, unknown>, State>(
@@ -106,11 +106,6 @@ export class StaleRevisionError extends Error {
     super(`expected revision ${expected}, but it is at revision ${actual}: reload and retry`);
     this.name = 'StaleRevisionError';
   }
-}
-
-/** A stored event as its decider knows it: `{ type, data }` at the current schema. */
-export function toDomainEvent<Event>(event: StoredEvent): Event {
-  return { type: event.type, data: upcastStoredPayload(event.type, event.schemaVersion, event.payload).payload } as Event;
 }
 
 function currentSchemaVersion(type: string): number {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { REGION_STREAM_ID, regionDecider, RegionState } from '@apim/domain';
-import { upcastStoredPayload } from '@apim/events';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { Queryable } from '../infrastructure/event-store/event-store';
 import { PostgresEventStore } from '../infrastructure/event-store/postgres-event-store';
+import { foldStream } from './fold-stream';
 
 /** A mutation refused because of where it was sent (GraphQL `READ_ONLY_REGION` / `WRONG_REGION`). */
 export class RegionError extends Error {
@@ -42,14 +42,7 @@ export class WriteGuard {
 
   async region(tx?: Queryable): Promise<RegionView> {
     const events = await this.store.readStream(REGION_STREAM_ID, tx);
-    const state = events.reduce(
-      (current, event) =>
-        regionDecider.evolve(current, {
-          type: event.type,
-          data: upcastStoredPayload(event.type, event.schemaVersion, event.payload).payload,
-        } as Parameters<typeof regionDecider.evolve>[1]),
-      regionDecider.initialState(),
-    );
+    const state = foldStream(regionDecider, events);
     const effectivePrimary = state.primary ?? this.config.initialPrimary;
     const writable = this.config.REPLICATION_MODE === 'active-active' || (effectivePrimary === this.dc && !state.fenced);
     return { ...state, effectivePrimary, writable };

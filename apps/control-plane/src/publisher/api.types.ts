@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
@@ -15,7 +16,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { HTTP_METHODS, OPERATION_AUTHS, VISIBILITIES } from '@apim/domain';
+import { HTTP_METHODS, Operation as DomainOperation, OPERATION_AUTHS, VISIBILITIES, Visibility } from '@apim/domain';
 
 export enum LifecycleAction {
   PUBLISH = 'PUBLISH',
@@ -51,6 +52,26 @@ export class OperationInput {
   auth!: string;
 }
 
+// Rules shared by CreateApiInput and UpdateApiInput; each field's @Field stays with it (nullability differs).
+const apiNameRules = () => applyDecorators(IsString(), MinLength(1), MaxLength(100));
+const upstreamUrlsRules = () =>
+  applyDecorators(
+    ArrayMinSize(1, { message: 'upstreamUrls must list at least one URL' }),
+    ArrayMaxSize(16),
+    IsUrl(URL_OPTIONS, { each: true, message: 'upstreamUrls must be http(s) URLs' }),
+  );
+const upstreamTimeoutRules = () => applyDecorators(IsOptional(), IsInt(), Min(100), Max(300_000));
+const tiersRules = () => applyDecorators(IsOptional(), ArrayMinSize(1), IsString({ each: true }));
+const operationsRules = () =>
+  applyDecorators(
+    IsOptional(),
+    ArrayMinSize(1),
+    ArrayMaxSize(200),
+    ValidateNested({ each: true }),
+    Type(() => OperationInput),
+  );
+const visibilityRules = () => applyDecorators(IsOptional(), IsIn(VISIBILITIES));
+
 @ObjectType()
 export class Api {
   @Field(() => ID) id!: string;
@@ -70,64 +91,49 @@ export class Api {
 
 @InputType()
 export class CreateApiInput {
-  @Field() @IsString() @MinLength(1) @MaxLength(100) name!: string;
+  @Field() @apiNameRules() name!: string;
   @Field() @IsString() @MaxLength(32) version!: string;
   @Field({ description: 'Path prefix, e.g. "/payments"' }) @IsString() @MaxLength(200) context!: string;
-
-  @Field(() => [String])
-  @ArrayMinSize(1, { message: 'upstreamUrls must list at least one URL' })
-  @ArrayMaxSize(16)
-  @IsUrl(URL_OPTIONS, { each: true, message: 'upstreamUrls must be http(s) URLs' })
-  upstreamUrls!: string[];
-
-  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(100) @Max(300_000) upstreamTimeoutMs?: number;
-
-  @Field(() => [String], { nullable: true, description: 'Default: every throttling policy' })
-  @IsOptional()
-  @ArrayMinSize(1)
-  @IsString({ each: true })
-  tiers?: string[];
+  @Field(() => [String]) @upstreamUrlsRules() upstreamUrls!: string[];
+  @Field(() => Int, { nullable: true }) @upstreamTimeoutRules() upstreamTimeoutMs?: number;
+  @Field(() => [String], { nullable: true, description: 'Default: every throttling policy' }) @tiersRules() tiers?: string[];
 
   @Field(() => [OperationInput], { nullable: true, description: 'Default: any method and path, behind an API key' })
-  @IsOptional()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(200)
-  @ValidateNested({ each: true })
-  @Type(() => OperationInput)
+  @operationsRules()
   operations?: OperationInput[];
 
-  @Field({ nullable: true }) @IsOptional() @IsIn(VISIBILITIES) visibility?: string;
+  @Field({ nullable: true }) @visibilityRules() visibility?: string;
 }
 
 @InputType()
 export class UpdateApiInput {
-  @Field({ nullable: true }) @IsOptional() @IsString() @MinLength(1) @MaxLength(100) name?: string;
-
-  @Field(() => [String], { nullable: true })
-  @IsOptional()
-  @ArrayMinSize(1, { message: 'upstreamUrls must list at least one URL' })
-  @ArrayMaxSize(16)
-  @IsUrl(URL_OPTIONS, { each: true, message: 'upstreamUrls must be http(s) URLs' })
-  upstreamUrls?: string[];
-
-  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(100) @Max(300_000) upstreamTimeoutMs?: number;
-  @Field(() => [String], { nullable: true }) @IsOptional() @ArrayMinSize(1) @IsString({ each: true }) tiers?: string[];
-
-  @Field(() => [OperationInput], { nullable: true })
-  @IsOptional()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(200)
-  @ValidateNested({ each: true })
-  @Type(() => OperationInput)
-  operations?: OperationInput[];
-
-  @Field({ nullable: true }) @IsOptional() @IsIn(VISIBILITIES) visibility?: string;
+  @Field({ nullable: true }) @IsOptional() @apiNameRules() name?: string;
+  @Field(() => [String], { nullable: true }) @IsOptional() @upstreamUrlsRules() upstreamUrls?: string[];
+  @Field(() => Int, { nullable: true }) @upstreamTimeoutRules() upstreamTimeoutMs?: number;
+  @Field(() => [String], { nullable: true }) @tiersRules() tiers?: string[];
+  @Field(() => [OperationInput], { nullable: true }) @operationsRules() operations?: OperationInput[];
+  @Field({ nullable: true }) @visibilityRules() visibility?: string;
 
   @Field(() => Int, { nullable: true, description: 'Refuse with CONFLICT unless the API is still at this revision' })
   @IsOptional()
   @IsInt()
   @Min(1)
   expectedRevision?: number;
+}
+
+/**
+ * The API fields of an input as the domain types them: GraphQL carries
+ * methods, auths and visibility as strings, the class-validator rules above
+ * have checked them against the domain's lists.
+ */
+export function domainApiFields<T extends { operations?: OperationInput[]; visibility?: string }>(
+  input: T,
+): Omit<T, 'operations' | 'visibility'> & { operations?: DomainOperation[]; visibility?: Visibility } {
+  return {
+    ...input,
+    operations: input.operations as DomainOperation[] | undefined,
+    visibility: input.visibility as Visibility | undefined,
+  };
 }
 
 @ObjectType()

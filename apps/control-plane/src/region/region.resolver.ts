@@ -17,7 +17,7 @@ export class Region {
   @Field({ description: 'The primary stopped taking writes for a switchover' }) fenced!: boolean;
 }
 
-export class PromoteRegionCommand extends Command<Region[]> {
+export class PromoteRegionCommand extends Command<void> {
   constructor(
     readonly dc: string,
     readonly context: CommandContext,
@@ -33,7 +33,7 @@ export class PromoteRegionHandler implements ICommandHandler<PromoteRegionComman
     private readonly config: ControlPlaneConfig,
   ) {}
 
-  async execute({ dc, context }: PromoteRegionCommand): Promise<Region[]> {
+  async execute({ dc, context }: PromoteRegionCommand): Promise<void> {
     await this.repository.execute({
       decider: regionDecider,
       streamId: REGION_STREAM_ID,
@@ -43,7 +43,6 @@ export class PromoteRegionHandler implements ICommandHandler<PromoteRegionComman
       evenWhenReadOnly: true,
       command: { type: 'PromoteRegion', data: { dc, knownDcs: this.config.allDcs } },
     });
-    return [];
   }
 }
 

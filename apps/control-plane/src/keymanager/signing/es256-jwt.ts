@@ -196,6 +196,19 @@ function privateKeyOf(key: JwtSigningKey): KeyObject {
   return privateKey;
 }
 
+/**
+ * The `kid` of a token's header, unverified, so that a caller can fetch the
+ * key (perhaps asynchronously) before `verifyJwt`; undefined if unreadable.
+ */
+export function unverifiedKid(token: string): string | undefined {
+  try {
+    const kid = decodeJsonObject(token.split('.')[0] ?? '', 'header').kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function encodeJson(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }

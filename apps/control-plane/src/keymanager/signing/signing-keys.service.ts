@@ -97,15 +97,11 @@ export class SigningKeys {
   /** Every known public key, as a JWK Set (RFC 7517). */
   async jwks(): Promise<{ keys: PublishedJwk[] }> {
     const rows = (await this.db.query(
-      `SELECT kid, public_jwk FROM signing_key_secrets UNION SELECT kid, public_jwk FROM rm_signing_keys ORDER BY kid`,
+      `SELECT DISTINCT ON (kid) kid, public_jwk
+         FROM (SELECT kid, public_jwk FROM signing_key_secrets UNION ALL SELECT kid, public_jwk FROM rm_signing_keys) AS known
+        ORDER BY kid`,
     )) as { kid: string; public_jwk: EcPublicJwk }[];
-    const seen = new Set<string>();
-    const keys: PublishedJwk[] = [];
-    for (const row of rows) {
-      if (seen.has(row.kid)) continue;
-      seen.add(row.kid);
-      keys.push({ ...row.public_jwk, kid: row.kid, alg: 'ES256', use: 'sig' });
-    }
+    const keys: PublishedJwk[] = rows.map((row) => ({ ...row.public_jwk, kid: row.kid, alg: 'ES256', use: 'sig' }));
     return { keys };
   }
 }

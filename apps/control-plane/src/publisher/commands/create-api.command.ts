@@ -1,12 +1,12 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { apiDecider, DomainError, LiveApi, Operation } from '@apim/domain';
+import { apiDecider, DomainError, LiveApi } from '@apim/domain';
 import { newEventId } from '@apim/events';
 import { AggregateRepository } from '../../command-side/aggregate-repository';
 import { CommandContext } from '../../command-side/command-context';
 import { Queryable } from '../../infrastructure/event-store/event-store';
 import { apiView } from '../api-views';
-import { Api, CreateApiInput } from '../api.types';
+import { Api, CreateApiInput, domainApiFields } from '../api.types';
 import { policyNames } from '../policy-names';
 
 export class CreateApiCommand extends Command<Api> {
@@ -35,9 +35,7 @@ export class CreateApiHandler implements ICommandHandler<CreateApiCommand> {
       command: async () => ({
         type: 'CreateApi' as const,
         data: {
-          ...input,
-          operations: input.operations as Operation[] | undefined,
-          visibility: input.visibility as 'public' | 'private' | undefined,
+          ...domainApiFields(input),
           availableTiers: await policyNames(this.db),
           liveApis: await liveApis(this.db),
         },

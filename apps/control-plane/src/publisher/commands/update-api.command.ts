@@ -1,10 +1,10 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { apiDecider, Operation } from '@apim/domain';
+import { apiDecider } from '@apim/domain';
 import { AggregateRepository } from '../../command-side/aggregate-repository';
 import { CommandContext } from '../../command-side/command-context';
 import { apiView } from '../api-views';
-import { Api, UpdateApiInput } from '../api.types';
+import { Api, domainApiFields, UpdateApiInput } from '../api.types';
 import { policyNames } from '../policy-names';
 
 export class UpdateApiCommand extends Command<Api> {
@@ -35,9 +35,7 @@ export class UpdateApiHandler implements ICommandHandler<UpdateApiCommand> {
       command: async () => ({
         type: 'UpdateApi' as const,
         data: {
-          ...fields,
-          operations: fields.operations as Operation[] | undefined,
-          visibility: fields.visibility as 'public' | 'private' | undefined,
+          ...domainApiFields(fields),
           availableTiers: await policyNames(this.db),
         },
       }),
