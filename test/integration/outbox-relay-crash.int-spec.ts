@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { EventEnvelope, StreamOrdering, TOPICS } from '@apim/events';
 import { PostgresEventStore } from '../../apps/control-plane/src/infrastructure/event-store/postgres-event-store';
+import { GuardedProcess } from '../../tools/infra/guarded-process';
 import { KafkaCluster } from '../../tools/infra/kafka-cluster';
 import { freePort } from '../../tools/infra/free-port';
 import { startAppProcess, TEST_SECRET_KEY, waitForHttp } from '../support/apps';
@@ -21,6 +22,8 @@ describe('the outbox relay killed mid-stream', () => {
   let writer: Promise<void> = Promise.resolve();
   const logFile = join(dir, 'control-plane.log');
   let passed = false;
+  // Every control plane this test starts, stopped in afterAll even when an assertion fails first.
+  const apps: GuardedProcess[] = [];
 
   beforeAll(async () => {
     db = await TestDatabase.create('relay_crash');
@@ -30,6 +33,7 @@ describe('the outbox relay killed mid-stream', () => {
   afterAll(async () => {
     writing = false;
     await writer.catch(() => undefined);
+    await Promise.all(apps.map((app) => app.stop()));
     if (!passed && existsSync(logFile)) console.error(`control-plane log tail:\n${readFileSync(logFile, 'utf8').slice(-4000)}`);
     await cluster.stop();
     await dataSource.destroy();
@@ -60,12 +64,14 @@ describe('the outbox relay killed mid-stream', () => {
       APIM_SECRET_KEY: TEST_SECRET_KEY,
     };
     const first = startAppProcess('control-plane', env, logFile);
+    apps.push(first);
     await waitForHttp(`http://127.0.0.1:${port}/healthz`);
     await readTopicUntil(kafka, TOPICS.events, (read) => read.length >= 200);
     first.kill('SIGKILL'); // a crash: no shutdown hook runs
     await first.exited;
 
     const second = startAppProcess('control-plane', env, logFile);
+    apps.push(second);
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`);
       await new Promise((resolve) => setTimeout(resolve, 500));
