@@ -68,15 +68,37 @@ export class KafkaCluster {
     return this.process?.running ?? false;
   }
 
-  /** Formats storage on first use, starts the JVM and waits until it answers a metadata request. */
+  /**
+   * Formats storage on first use, starts the JVM and waits until it answers a
+   * metadata request. Ports it picked itself are picked again when the JVM
+   * finds one taken: a port free when checked can be taken before the JVM
+   * binds it (by any process's outgoing connection). Only on the first start:
+   * the clients of a restarted cluster know its ports.
+   */
   async start(): Promise<void> {
     if (this.running) return;
-    const log = this.options.log ?? (() => undefined);
-    if (!this.portsChosen) {
-      if (!this.port) this.port = await freePort();
-      if (!this.controllerPort) this.controllerPort = await freePort();
-      this.portsChosen = true;
+    const firstStart = !this.portsChosen;
+    for (let attempt = 1; ; attempt++) {
+      if (!this.portsChosen) {
+        if (!this.port) this.port = await freePort();
+        if (!this.controllerPort) this.controllerPort = await freePort();
+        this.portsChosen = true;
+      }
+      try {
+        return await this.launch();
+      } catch (error) {
+        const picked = !this.options.port || !this.options.controllerPort;
+        if (!firstStart || !picked || attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
+        this.options.log?.(`Kafka ${this.name}: a picked port was taken before the broker bound it; picking again`);
+        this.port = this.options.port ?? 0;
+        this.controllerPort = this.options.controllerPort ?? 0;
+        this.portsChosen = false;
+      }
     }
+  }
+
+  private async launch(): Promise<void> {
+    const log = this.options.log ?? (() => undefined);
     const libs = ensureKafkaClasspath(log);
     const classpath = `${libs}/*`;
     const { dataDir } = this.options;
