@@ -1,18 +1,31 @@
 /**
  * Gateway worker of one DC: builds its routing table from the event stream and
- * proxies API traffic. It never calls the control plane on the request path.
+ * proxies API traffic. It never calls the control plane on the request path,
+ * and starts from its snapshot when Kafka is down.
  */
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { JsonLogger, loadConfig, nestLogger, runMain } from '@apim/events';
-import { AppModule } from './app.module';
+import { JsonLogger, loadConfig, runMain } from '@apim/events';
 import { GatewayConfig } from './config/gateway.config';
+import { Gateway } from './gateway';
 
 runMain('gateway-worker', async () => {
   const config = loadConfig(GatewayConfig);
   const logger = new JsonLogger({ service: 'gateway-worker', dc: config.DC_ID }, config.LOG_LEVEL);
-  const app = await NestFactory.create(AppModule.register(config), { logger: nestLogger(logger) });
-  app.enableShutdownHooks();
-  await app.listen(config.PORT, '0.0.0.0');
-  logger.info('listening', { port: config.PORT });
+  const gateway = new Gateway(config, logger);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    gateway.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error('stop failed', { error: error.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await gateway.start();
 });

@@ -9,3 +9,5 @@ export { uuidV7Time } from './event-id';
 export * from './ordering/stream-ordering';
 export * from './kafka';
 export * from './analytics/usage-record';
+export * from './credentials';
+export * from './heartbeat/gateway-heartbeat';

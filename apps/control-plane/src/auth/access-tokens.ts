@@ -5,7 +5,7 @@ import { userDecider, userStreamId } from '@apim/domain';
 import { AggregateRepository } from '../command-side/aggregate-repository';
 import { AuthUser } from '../command-side/command-context';
 import { ControlPlaneConfig } from '../config/control-plane.config';
-import { JwtError, signJwt, unverifiedKid, verifyJwt } from '../keymanager/signing/es256-jwt';
+import { JwtError, signJwt, unverifiedKid, verifyJwt } from '@apim/events';
 import { SigningKeys } from '../keymanager/signing/signing-keys.service';
 
 /** Audience of admin API tokens; OAuth2 tokens for gateways carry another, so neither passes for the other. */

@@ -1,12 +1,11 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { apiKeyDecider, DomainError, oauthClientDecider, tokenRevocationDecider, tokenStreamId } from '@apim/domain';
-import { newEventId } from '@apim/events';
 import { AggregateRepository } from '../command-side/aggregate-repository';
 import { CommandContext, hasRole } from '../command-side/command-context';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { ownedApplication } from '../devportal/owned-application';
-import { newApiKey, newClientSecret } from './credentials/secrets';
+import { newApiKey, newClientSecret, newEventId } from '@apim/events';
 import { GeneratedApiKey, OAuthClientCredentials } from './keymanager.types';
 
 export class GenerateApiKeyCommand extends Command<GeneratedApiKey> {

@@ -4,12 +4,8 @@ import { DataSource } from 'typeorm';
 import { oauthClientDecider } from '@apim/domain';
 import { AggregateRepository } from '../command-side/aggregate-repository';
 import { ControlPlaneConfig } from '../config/control-plane.config';
-import { safeEqualHex, sha256Hex } from './credentials/secrets';
-import { signJwt } from './signing/es256-jwt';
+import { GATEWAY_AUDIENCE, safeEqualHex, sha256Hex, signJwt } from '@apim/events';
 import { PublishedJwk, SigningKeys } from './signing/signing-keys.service';
-
-/** Audience of the tokens gateways accept. */
-export const GATEWAY_AUDIENCE = 'apim-gateway';
 
 /** An OAuth2 error response (RFC 6749 section 5.2). */
 class OAuthError extends HttpException {

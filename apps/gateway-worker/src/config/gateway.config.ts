@@ -1,11 +1,52 @@
-import { IsOptional, IsString } from 'class-validator';
+import { hostname } from 'node:os';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { DcConfig } from '@apim/events';
 
+/** The gateway's environment variables (see the README's table). */
 export class GatewayConfig extends DcConfig {
-  override PORT = 8080;
+  override PORT: number = 8080;
 
-  /** File where the routing table and its offsets are snapshotted. */
+  /** This instance's id in heartbeats and usage records; defaults to `<hostname>-<pid>`. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'must be 1..128 letters, digits or ._:-' })
+  GATEWAY_ID?: string;
+
+  /** File where the routing table and its offsets are snapshotted; none means no snapshot. */
   @IsOptional()
   @IsString()
   SNAPSHOT_FILE?: string;
+
+  /** Seconds between snapshots (one is also written at shutdown). */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  SNAPSHOT_INTERVAL_SECONDS: number = 30;
+
+  /** `iss` of the access tokens the gateway accepts: the control planes' APIM_ISSUER. */
+  @IsString()
+  APIM_ISSUER: string = 'apim';
+
+  /** Largest request body forwarded; larger ones get 413. */
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  BODY_LIMIT_BYTES: number = 10 * 1024 * 1024;
+
+  /** Keep-alive connections per upstream origin. */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  @Max(10_000)
+  UPSTREAM_CONNECTIONS: number = 256;
+
+  /** Seconds between `gateway.heartbeat` records. */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  HEARTBEAT_INTERVAL_SECONDS: number = 5;
+
+  get gatewayId(): string {
+    return (
+      this.GATEWAY_ID ??
+      `${hostname()
+        .replace(/[^A-Za-z0-9._:-]/g, '-')
+        .slice(0, 100)}-${process.pid}`
+    );
+  }
 }

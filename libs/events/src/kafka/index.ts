@@ -1,2 +1,3 @@
 export * from './dlq-writer';
 export * from './kafka-client';
+export * from './partition-offsets';

@@ -1,8 +1,7 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { decodeEvent, DlqWriter, ensureTopics, EventEnvelope, JsonLogger, StreamOrdering, TOPICS } from '@apim/events';
+import { decodeEvent, DlqWriter, ensureTopics, EventEnvelope, JsonLogger, PartitionOffsets, StreamOrdering, TOPICS } from '@apim/events';
 import { PostgresEventStore } from '../event-store/postgres-event-store';
 import { Queryable } from '../event-store/event-store';
-import { PartitionOffsets } from './partition-offsets';
 
 interface Located {
   envelope: EventEnvelope;

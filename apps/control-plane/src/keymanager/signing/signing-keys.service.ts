@@ -4,7 +4,7 @@ import { EcPublicJwk, signingKeyDecider, signingKeyStreamId } from '@apim/domain
 import { AggregateRepository } from '../../command-side/aggregate-repository';
 import { CommandContext } from '../../command-side/command-context';
 import { ControlPlaneConfig } from '../../config/control-plane.config';
-import { generateSigningKeyPair } from './es256-jwt';
+import { generateSigningKeyPair } from '@apim/events';
 import { SecretBox } from './secret-box';
 
 export interface SigningKey {

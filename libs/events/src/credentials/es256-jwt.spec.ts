@@ -1,5 +1,5 @@
 import { createHmac, sign } from 'node:crypto';
-import type { EcPublicJwk } from '@apim/domain';
+import type { PublicJwk as EcPublicJwk } from '../catalogue/credentials/signing-key-rotated.event';
 import { generateSigningKeyPair, JwtError, JwtErrorReason, jwkThumbprint, jwkToPublicKey, signJwt, verifyJwt } from './es256-jwt';
 
 const NOW = 1_700_000_000;

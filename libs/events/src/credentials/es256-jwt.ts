@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
-import type { EcPublicJwk } from '@apim/domain';
+import type { PublicJwk as EcPublicJwk } from '../catalogue/credentials/signing-key-rotated.event';
 
 /**
  * ES256 JWTs (RFC 7519 over RFC 7515 compact JWS) with node:crypto only.

@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { createKafka, encodeGatewayHeartbeat, encodeUsageRecord, eventTopics, GATEWAY_HEARTBEAT, JsonLogger, TOPICS } from '@apim/events';
+import { GatewayConfig } from './config/gateway.config';
+import { EventFeed } from './feed/event-feed';
+import { SnapshotStore } from './feed/snapshot-store';
+import { ApiProxy, ProxiedRequest } from './proxy/api-proxy';
+import { refuse, sendRefusal } from './proxy/gateway-errors';
+import { RateLimiter } from './proxy/rate-limiter';
+import { Upstreams } from './proxy/upstreams';
+import { GatewayMetrics } from './telemetry/gateway-metrics';
+import { TelemetryProducer } from './telemetry/telemetry-producer';
+
+const VERSION = process.env.npm_package_version ?? '0.1.0';
+
+/**
+ * One gateway process: the event feed that builds the routing table, the proxy
+ * that serves API traffic from it, and the operator's endpoints (`/healthz`,
+ * `/readyz`, `/metrics`) on the same port. Those three paths cannot clash with
+ * an API, which always has a context and a version segment.
+ */
+export class Gateway {
+  readonly feed: EventFeed;
+  private readonly server: Server;
+  private readonly telemetry: TelemetryProducer;
+  private readonly metrics: GatewayMetrics;
+  private readonly rateLimiter = new RateLimiter();
+  private readonly upstreams: Upstreams;
+  private readonly proxy: ApiProxy;
+  private readonly snapshots?: SnapshotStore;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly gatewayId: string;
+  private readonly startedAt = new Date().toISOString();
+  private lastSnapshotAt: number | null = null;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly logger: JsonLogger,
+  ) {
+    this.gatewayId = config.gatewayId;
+    const kafka = createKafka({ brokers: config.brokers, clientId: `gateway-${config.DC_ID}-${this.gatewayId}`, logger });
+    this.telemetry = new TelemetryProducer(kafka, logger);
+    this.feed = new EventFeed({
+      kafka,
+      dc: config.DC_ID,
+      gatewayId: this.gatewayId,
+      topics: eventTopics(config.peerDcs),
+      writesTo: [TOPICS.analytics, TOPICS.heartbeats, TOPICS.dlq],
+      logger,
+      deadLetter: async (letter) =>
+        this.telemetry.enqueue(TOPICS.dlq, {
+          key: letter.key,
+          value: letter.value,
+          headers: {
+            'dlq.reason': letter.reason,
+            'dlq.source.topic': letter.sourceTopic,
+            'dlq.source.partition': String(letter.partition),
+            'dlq.source.offset': letter.offset,
+            'dlq.consumer': `gateway-${this.gatewayId}`,
+          },
+        }),
+    });
+    if (config.SNAPSHOT_FILE) this.snapshots = new SnapshotStore(config.SNAPSHOT_FILE, config.DC_ID);
+    this.upstreams = new Upstreams({ connections: config.UPSTREAM_CONNECTIONS, keepAliveTimeoutMs: 30_000 });
+    this.metrics = new GatewayMetrics({
+      dc: config.DC_ID,
+      gatewayId: this.gatewayId,
+      feed: this.feed,
+      rateLimiter: this.rateLimiter,
+      telemetry: this.telemetry,
+      lastSnapshotAt: () => this.lastSnapshotAt,
+    });
+    this.proxy = new ApiProxy({
+      table: () => this.feed.table,
+      upstreams: this.upstreams,
+      rateLimiter: this.rateLimiter,
+      issuer: config.APIM_ISSUER,
+      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+      onDone: (request) => this.record(request),
+    });
+    this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 0 }, (req, res) => this.route(req, res));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    // A request Node's parser refuses (smuggling shapes, bad headers) still gets the gateway's JSON error.
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable || (error.code === 'ECONNRESET' && !socket.bytesWritten)) return socket.destroy();
+      const body = JSON.stringify({ error: 'BAD_REQUEST', message: 'the request is not valid HTTP/1.1' });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    });
+  }
+
+  async start(): Promise<void> {
+    this.restoreSnapshot();
+    this.feed.start();
+    this.telemetry.start();
+    this.every(this.config.HEARTBEAT_INTERVAL_SECONDS * 1000, () => this.heartbeat());
+    this.every(this.config.SNAPSHOT_INTERVAL_SECONDS * 1000, () => this.saveSnapshot());
+    this.every(60_000, () => {
+      this.rateLimiter.prune();
+      this.feed.building.purgeExpiredRevocations();
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.PORT, '0.0.0.0', () => resolve());
+    });
+    this.logger.info('listening', { port: this.config.PORT, gatewayId: this.gatewayId });
+  }
+
+  /** Stops serving, writes a last snapshot, flushes telemetry, and lets go of Kafka and the upstreams. */
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    const closed = new Promise((resolve) => this.server.close(resolve));
+    this.server.closeIdleConnections();
+    setTimeout(() => {
+      for (const socket of this.sockets) socket.destroy();
+    }, 5000).unref();
+    await closed;
+    this.saveSnapshot();
+    await this.feed.stop();
+    this.heartbeat();
+    await this.telemetry.stop();
+    await this.upstreams.close();
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const path = req.url;
+    if (path === '/healthz')
+      return this.json(res, 200, { status: 'ok', service: 'gateway-worker', dc: this.config.DC_ID, gatewayId: this.gatewayId });
+    if (path === '/readyz') {
+      const status = this.feed.status();
+      const serving = status.state === 'ready' || status.state === 'degraded';
+      return this.json(res, serving ? 200 : 503, {
+        status: status.state,
+        reason: status.reason,
+        kafka: status.kafka,
+        source: status.source,
+        lag: this.feed.lag(),
+        dc: this.config.DC_ID,
+        gatewayId: this.gatewayId,
+      });
+    }
+    if (path === '/metrics') {
+      void this.metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+          res.end(text);
+        },
+        () => sendRefusal(res, refuse(500, 'INTERNAL', 'metrics could not be collected')),
+      );
+      return;
+    }
+    this.proxy.handle(req, res);
+  }
+
+  private record(request: ProxiedRequest): void {
+    const seconds = Number(process.hrtime.bigint() - request.startedAtHr) / 1e9;
+    this.metrics.observe(request.api?.id ?? null, request.status, seconds);
+    if (!request.api) return;
+    const usage = encodeUsageRecord({
+      recordId: randomUUID(),
+      gatewayId: this.gatewayId,
+      dc: this.config.DC_ID,
+      apiId: request.api.id,
+      applicationId: request.applicationId,
+      method: request.method,
+      status: request.status,
+      latencyMs: Math.min(seconds * 1000, 86_400_000),
+      requestBytes: request.requestBytes,
+      responseBytes: request.responseBytes,
+      at: new Date(request.startedAt).toISOString(),
+    });
+    this.telemetry.enqueue(TOPICS.analytics, usage);
+  }
+
+  private heartbeat(): void {
+    const table = this.feed.building;
+    const positions = this.feed.partitions();
+    this.telemetry.enqueue(
+      TOPICS.heartbeats,
+      encodeGatewayHeartbeat({
+        kind: GATEWAY_HEARTBEAT,
+        gatewayId: this.gatewayId,
+        dc: this.config.DC_ID,
+        version: VERSION,
+        state: this.feed.status().state,
+        startedAt: this.startedAt,
+        at: new Date().toISOString(),
+        positions,
+        lag: positions.reduce((sum, p) => sum + p.lag, 0),
+        digest: table.digest(),
+        lastEventAt: table.lastAppliedEventAt,
+      }),
+    );
+  }
+
+  private restoreSnapshot(): void {
+    if (!this.snapshots?.exists()) return;
+    const loaded = this.snapshots.load();
+    if ('refused' in loaded) {
+      this.logger.warn('snapshot not used; rebuilding from Kafka', { reason: loaded.refused });
+      return;
+    }
+    this.feed.restore(loaded.snapshot);
+    this.logger.info('routing table restored from snapshot', { file: this.snapshots.file, writtenAt: loaded.snapshot.writtenAt });
+  }
+
+  private saveSnapshot(): void {
+    // An empty table that never caught up is worth less than the snapshot already on disk.
+    if (!this.snapshots || !this.feed.table) return;
+    try {
+      const bytes = this.snapshots.save({
+        gatewayId: this.gatewayId,
+        writtenAt: new Date().toISOString(),
+        positions: this.feed.positions(),
+        table: this.feed.building.toState(),
+      });
+      this.lastSnapshotAt = Date.now();
+      this.logger.debug('snapshot written', { file: this.snapshots.file, bytes });
+    } catch (error) {
+      this.logger.error('snapshot could not be written', { file: this.snapshots.file, error: (error as Error).message });
+    }
+  }
+
+  private every(ms: number, task: () => void): void {
+    const timer = setInterval(task, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+    });
+    res.end(text);
+  }
+}

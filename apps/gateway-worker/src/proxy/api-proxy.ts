@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { Transform, TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { errors as undiciErrors } from 'undici';
+import { GATEWAY_AUDIENCE } from '@apim/events';
+import type { RoutedApi, RoutingTable } from '../routing/routing-table';
+import { authenticate, Caller } from './credentials';
+import { GatewayRefusal, isRefusal, refuse, sendRefusal } from './gateway-errors';
+import { Limit, RateDecision, RateLimiter } from './rate-limiter';
+import { smugglingRefusal, unsafePathReason } from './request-checks';
+import { Upstreams } from './upstreams';
+
+/** What the proxy learns about one request, for metrics and usage records. */
+export interface ProxiedRequest {
+  api: RoutedApi | null;
+  applicationId: string | null;
+  method: string;
+  status: number;
+  startedAt: number;
+  /** High-resolution start, for the latency histogram. */
+  startedAtHr: bigint;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+export interface ApiProxyOptions {
+  /** The current table, or null before the gateway has one (no snapshot, not caught up yet). */
+  table: () => RoutingTable | null;
+  upstreams: Upstreams;
+  rateLimiter: RateLimiter;
+  issuer: string;
+  bodyLimitBytes: number;
+  onDone: (request: ProxiedRequest) => void;
+}
+
+/** RFC 9110 §7.6.1 connection-specific headers, never forwarded in either direction. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ROUTABLE = new Set(['PUBLISHED', 'DEPRECATED']);
+
+/**
+ * The request path of DESIGN.md section 8: resolve the API, check the
+ * operation, authenticate offline, check the subscription, take from the rate
+ * buckets, and stream the request to an upstream and its response back.
+ * Nothing here waits on anything but the upstream.
+ */
+export class ApiProxy {
+  constructor(private readonly options: ApiProxyOptions) {}
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const done: ProxiedRequest = {
+      api: null,
+      applicationId: null,
+      method: req.method ?? 'GET',
+      status: 0,
+      startedAt: Date.now(),
+      startedAtHr: process.hrtime.bigint(),
+      requestBytes: 0,
+      responseBytes: 0,
+    };
+    const requestId =
+      typeof req.headers['x-request-id'] === 'string' && REQUEST_ID.test(req.headers['x-request-id'])
+        ? req.headers['x-request-id']
+        : randomUUID();
+    res.on('finish', () => {
+      done.status = res.statusCode;
+      this.options.onDone(done);
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        // The client went away first: 499 as nginx counts it.
+        done.status = 499;
+        this.options.onDone(done);
+      }
+    });
+
+    const outcome = this.admit(req, done);
+    if (isRefusal(outcome)) {
+      this.refuse(req, res, outcome, requestId, outcome.headers);
+      return;
+    }
+    void this.forward(req, res, outcome, done, requestId);
+  }
+
+  /** Every check before the upstream is called; a refusal or what forwarding needs. */
+  private admit(req: IncomingMessage, done: ProxiedRequest): Admitted | GatewayRefusal {
+    const smuggling = smugglingRefusal(req.rawHeaders);
+    if (smuggling) return smuggling;
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
+    const unsafe = unsafePathReason(rawPath);
+    if (unsafe) return refuse(400, 'BAD_REQUEST', unsafe);
+
+    const table = this.options.table();
+    if (!table) return refuse(503, 'NOT_READY', 'the gateway has not loaded its routing table yet', { 'retry-after': '1' });
+    const route = table.resolve(rawPath);
+    if (!route || !(ROUTABLE.has(route.api.state) || route.api.state === 'BLOCKED')) {
+      return refuse(404, 'NO_SUCH_API', 'no API is published at this path');
+    }
+    const { api, rest } = route;
+    done.api = api;
+    if (api.state === 'BLOCKED') return refuse(403, 'API_BLOCKED', 'this API is blocked by its publisher');
+    const matched = table.matchOperation(api, done.method, rest);
+    if (!matched) return refuse(404, 'NO_SUCH_OPERATION', `this API has no operation ${done.method} ${rest}`);
+
+    const caller = authenticate(req.headers, matched.operation, table, { issuer: this.options.issuer, audience: GATEWAY_AUDIENCE });
+    if (isRefusal(caller)) return caller;
+    done.applicationId = caller.applicationId;
+
+    const limits: Limit[] = [];
+    if (caller.applicationId !== null) {
+      const subscription = table.subscription(caller.applicationId, api.id);
+      if (!subscription) return refuse(403, 'NOT_SUBSCRIBED', 'the application is not subscribed to this API');
+      if (subscription.state === 'BLOCKED')
+        return refuse(403, 'SUBSCRIPTION_BLOCKED', "the application's subscription to this API is blocked");
+      const tier = table.policy(subscription.tier);
+      if (tier) limits.push({ key: `sub\n${caller.applicationId}\n${api.id}`, policy: tier });
+      const application = table.application(caller.applicationId);
+      const applicationPolicy = application ? table.policy(application.policy) : undefined;
+      if (applicationPolicy) limits.push({ key: `app\n${caller.applicationId}`, policy: applicationPolicy });
+    }
+    const rate = this.options.rateLimiter.take(limits);
+    const rateHeaders = rateLimitHeaders(rate);
+    if (!rate.allowed) {
+      return refuse(429, 'RATE_LIMITED', 'too many requests: retry after the time in Retry-After', {
+        ...rateHeaders,
+        'retry-after': String(rate.retryAfterSeconds),
+      });
+    }
+
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > this.options.bodyLimitBytes) {
+      return refuse(413, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${this.options.bodyLimitBytes} bytes`);
+    }
+    const query = queryAt === -1 ? '' : url.slice(queryAt);
+    return { api, rest, query, caller, rateHeaders };
+  }
+
+  private async forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    admitted: Admitted,
+    done: ProxiedRequest,
+    requestId: string,
+  ): Promise<void> {
+    const { api, rest, query, caller, rateHeaders } = admitted;
+    const target = this.options.upstreams.next(api.id, api.upstreamUrls);
+    const hasBody =
+      req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const limiter = hasBody ? new BodyLimit(this.options.bodyLimitBytes) : null;
+    const abort = new AbortController();
+    const onClientGone = () => abort.abort();
+    res.once('close', onClientGone);
+    try {
+      const upstream = await target.pool.request({
+        path: target.basePath + rest + query,
+        method: req.method as 'GET',
+        headers: upstreamHeaders(req, caller, requestId),
+        body: limiter ? req.pipe(limiter) : null,
+        headersTimeout: api.upstreamTimeoutMs,
+        bodyTimeout: api.upstreamTimeoutMs,
+        signal: abort.signal,
+      });
+      res.writeHead(upstream.statusCode, { ...responseHeaders(upstream.headers), ...rateHeaders, 'x-request-id': requestId });
+      upstream.body.on('data', (chunk: Buffer) => (done.responseBytes += chunk.length));
+      await pipeline(upstream.body, res);
+    } catch (error) {
+      if (limiter?.exceeded) {
+        this.refuse(req, res, refuse(413, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${this.options.bodyLimitBytes} bytes`), requestId);
+      } else if (!res.headersSent && !abort.signal.aborted) {
+        this.refuse(req, res, upstreamRefusal(error, api.upstreamTimeoutMs), requestId, rateHeaders);
+      } else {
+        res.destroy();
+      }
+    } finally {
+      done.requestBytes = limiter?.bytes ?? 0;
+      res.off('close', onClientGone);
+    }
+  }
+
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    refusal: GatewayRefusal,
+    requestId: string,
+    headers?: Record<string, string>,
+  ): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    // A body the gateway will not read would otherwise sit in the socket; closing is cheaper than draining an attacker's upload.
+    const unread = !req.complete && (req.headers['content-length'] ?? '0') !== '0';
+    sendRefusal(res, refusal, { ...headers, 'x-request-id': requestId, ...(unread ? { connection: 'close' } : {}) });
+  }
+}
+
+interface Admitted {
+  api: RoutedApi;
+  rest: string;
+  query: string;
+  caller: Caller;
+  rateHeaders: Record<string, string>;
+}
+
+function rateLimitHeaders(rate: RateDecision): Record<string, string> {
+  if (rate.limit === 0) return {};
+  return {
+    'ratelimit-limit': String(rate.limit),
+    'ratelimit-remaining': String(rate.remaining),
+    'ratelimit-reset': String(rate.resetSeconds),
+  };
+}
+
+function upstreamRefusal(error: unknown, timeoutMs: number): GatewayRefusal {
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    return refuse(504, 'UPSTREAM_TIMEOUT', `the upstream did not answer within ${timeoutMs} ms`);
+  }
+  if (error instanceof undiciErrors.ConnectTimeoutError)
+    return refuse(502, 'UPSTREAM_ERROR', 'the upstream could not be reached (connect timeout)');
+  const code = (error as { code?: string }).code;
+  return refuse(502, 'UPSTREAM_ERROR', `the upstream could not be reached${code ? ` (${code})` : ''}`);
+}
+
+/** The client's headers minus hop-by-hop ones and the credential the gateway consumed, plus X-Forwarded-* and x-request-id. */
+function upstreamHeaders(req: IncomingMessage, caller: Caller, requestId: string): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  const connectionListed = listedInConnection(req.headers);
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || connectionListed?.has(name) || name === caller.credentialHeader) continue;
+    headers[name] = value;
+  }
+  const clientIp = req.socket.remoteAddress ?? '';
+  const forwardedFor = req.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp;
+  headers['x-forwarded-proto'] = 'http';
+  if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
+  headers['x-request-id'] = requestId;
+  if (caller.applicationId) headers['x-apim-application-id'] = caller.applicationId;
+  return headers;
+}
+
+function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const connectionListed = listedInConnection(headers);
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || (HOP_BY_HOP.has(name) && name !== 'host') || connectionListed?.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function listedInConnection(headers: IncomingHttpHeaders): Set<string> | undefined {
+  const connection = headers.connection;
+  if (!connection) return undefined;
+  return new Set(connection.split(',').map((token) => token.trim().toLowerCase()));
+}
+
+/** Counts a streamed request body and fails the stream once it passes the limit (chunked bodies declare no length). */
+class BodyLimit extends Transform {
+  bytes = 0;
+  exceeded = false;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      this.exceeded = true;
+      callback(new Error('request body too large'));
+      return;
+    }
+    callback(null, chunk);
+  }
+}

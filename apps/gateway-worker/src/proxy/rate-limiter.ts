@@ -1,0 +1,100 @@
+import type { Policy } from '../routing/routing-table';
+
+/** One limit that applies to a request: the bucket's key and the policy that sizes it. */
+export interface Limit {
+  key: string;
+  policy: Policy;
+}
+
+/** The outcome for a request, with what the `RateLimit-*` headers report (the tightest bucket). */
+export interface RateDecision {
+  allowed: boolean;
+  /** Requests per minute of the tightest bucket. */
+  limit: number;
+  remaining: number;
+  /** Seconds until the tightest bucket is full again. */
+  resetSeconds: number;
+  /** When refused: seconds until one request fits. */
+  retryAfterSeconds: number;
+  /** The key of the bucket that refused, when refused. */
+  refusedBy?: string;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+  /** Capacity and refill rate, so a changed policy resizes the bucket. */
+  capacity: number;
+  perMs: number;
+}
+
+const UNLIMITED: RateDecision = { allowed: true, limit: 0, remaining: 0, resetSeconds: 0, retryAfterSeconds: 0 };
+
+/**
+ * Token buckets, one per key (subscription, application, API). A bucket holds
+ * `requestsPerMinute + burst` tokens and refills at `requestsPerMinute` per
+ * minute; a request takes one token from every bucket that applies, or from
+ * none when any of them is empty. Buckets are local to this gateway process:
+ * N gateways allow up to N times the rate, the usual trade of Kong's and
+ * Tyk's local policies for a request path that never waits on the network.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  take(limits: readonly Limit[]): RateDecision {
+    const applicable = limits.filter((limit) => !limit.policy.unlimited);
+    if (applicable.length === 0) return UNLIMITED;
+    const now = this.now();
+    const buckets = applicable.map((limit) => this.refilled(limit, now));
+    const empty = buckets.findIndex((bucket) => bucket.tokens < 1);
+    if (empty === -1) for (const bucket of buckets) bucket.tokens -= 1;
+
+    let tightest = 0;
+    for (let i = 1; i < buckets.length; i++) if (buckets[i].tokens < buckets[tightest].tokens) tightest = i;
+    const reported = empty === -1 ? tightest : empty;
+    const bucket = buckets[reported];
+    const remaining = Math.max(0, Math.floor(bucket.tokens));
+    return {
+      allowed: empty === -1,
+      limit: applicable[reported].policy.requestsPerMinute,
+      remaining,
+      resetSeconds: Math.ceil((bucket.capacity - bucket.tokens) / bucket.perMs / 1000),
+      retryAfterSeconds: empty === -1 ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / bucket.perMs / 1000)),
+      ...(empty === -1 ? {} : { refusedBy: applicable[empty].key }),
+    };
+  }
+
+  /** Drops buckets that are full again (an idle client costs nothing); returns how many. */
+  prune(): number {
+    const now = this.now();
+    let pruned = 0;
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + (now - bucket.updatedAt) * bucket.perMs < bucket.capacity) continue;
+      this.buckets.delete(key);
+      pruned++;
+    }
+    return pruned;
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private refilled({ key, policy }: Limit, now: number): Bucket {
+    const capacity = policy.requestsPerMinute + policy.burst;
+    const perMs = policy.requestsPerMinute / 60_000;
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = { tokens: capacity, updatedAt: now, capacity, perMs };
+      this.buckets.set(key, bucket);
+      return bucket;
+    }
+    bucket.capacity = capacity;
+    bucket.perMs = perMs;
+    bucket.tokens = Math.min(capacity, bucket.tokens + Math.max(0, now - bucket.updatedAt) * perMs);
+    bucket.updatedAt = now;
+    return bucket;
+  }
+}

@@ -1,0 +1,154 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EventFeed } from '../feed/event-feed';
+import type { RateLimiter } from '../proxy/rate-limiter';
+import type { TelemetryProducer } from './telemetry-producer';
+
+export interface GatewayMetricsSources {
+  dc: string;
+  gatewayId: string;
+  feed: EventFeed;
+  rateLimiter: RateLimiter;
+  telemetry: TelemetryProducer;
+  lastSnapshotAt: () => number | null;
+}
+
+/** Prometheus metrics of a gateway (DESIGN.md section 8); the gauges are read when scraped. */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'api' | 'status'>;
+  private readonly latency: Histogram<'api'>;
+
+  constructor(sources: GatewayMetricsSources) {
+    const { feed } = sources;
+    this.registry.setDefaultLabels({ dc: sources.dc, service: 'gateway-worker', gateway: sources.gatewayId });
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'apim_gateway_requests_total',
+      help: 'Requests by API id ("none" when no API matched) and status',
+      labelNames: ['api', 'status'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'apim_gateway_request_duration_seconds',
+      help: 'Time from a request to the end of its response, by API id',
+      labelNames: ['api'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    new Gauge({
+      name: 'apim_gateway_event_lag_records',
+      help: 'Records between the next offset to read and the end of each partition',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of feed.partitions()) this.set({ topic: p.topic, partition: String(p.partition) }, p.lag);
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_last_event_age_seconds',
+      help: 'Age of the last event applied to the routing table (by its occurredAt); -1 before any',
+      registers,
+      collect() {
+        const at = feed.building.lastAppliedEventAt;
+        this.set(at === null ? -1 : Math.max(0, (Date.now() - Date.parse(at)) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_ready',
+      help: '1 when caught up with the event stream and following it',
+      registers,
+      collect() {
+        this.set(feed.status().state === 'ready' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_degraded',
+      help: '1 when serving a routing table while Kafka is unreachable (from a snapshot, or frozen)',
+      registers,
+      collect() {
+        this.set(feed.status().state === 'degraded' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_kafka_up',
+      help: '1 when the event consumer has fetched from Kafka recently',
+      registers,
+      collect() {
+        this.set(feed.status().kafka === 'up' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_routing_entries',
+      help: 'Entries of the routing table by kind',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        for (const [kind, count] of Object.entries(feed.building.counts())) this.set({ kind }, count);
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_events_applied',
+      help: 'Events applied to the routing table since start',
+      registers,
+      collect() {
+        this.set(feed.building.applied);
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_events_rejected',
+      help: 'Undecodable or invalid records sent to the DLQ since start',
+      registers,
+      collect() {
+        this.set(feed.rejected);
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_events_held',
+      help: 'Events waiting for a missing predecessor of their stream',
+      registers,
+      collect() {
+        this.set(feed.heldEvents());
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_snapshot_age_seconds',
+      help: 'Seconds since the last snapshot was written by this process; -1 before any',
+      registers,
+      collect() {
+        const at = sources.lastSnapshotAt();
+        this.set(at === null ? -1 : (Date.now() - at) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_rate_limit_buckets',
+      help: 'Token buckets in memory',
+      registers,
+      collect() {
+        this.set(sources.rateLimiter.size);
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_telemetry_records',
+      help: 'Usage records and heartbeats by outcome: sent, buffered, dropped (Kafka unreachable too long)',
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        this.set({ outcome: 'sent' }, sources.telemetry.sent);
+        this.set({ outcome: 'buffered' }, sources.telemetry.buffered);
+        this.set({ outcome: 'dropped' }, sources.telemetry.dropped);
+      },
+    });
+  }
+
+  observe(apiId: string | null, status: number, seconds: number): void {
+    const api = apiId ?? 'none';
+    this.requests.inc({ api, status: String(status) });
+    this.latency.observe({ api }, seconds);
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
