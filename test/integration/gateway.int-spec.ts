@@ -1,0 +1,410 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Kafka } from 'kafkajs';
+import {
+  decodeGatewayHeartbeat,
+  decodeUsageRecord,
+  ensureTopics,
+  GATEWAY_AUDIENCE,
+  generateSigningKeyPair,
+  GatewayHeartbeat,
+  signJwt,
+  TOPICS,
+  UsageRecord,
+} from '@apim/events';
+import { freePort } from '../../tools/infra/free-port';
+import { waitForTopic } from '../support/events';
+import { EventWriter, testApiKey } from '../support/event-writer';
+import { eventually, Echo, rawRequest, RunningGateway, startGateway, startUpstream } from '../support/gateway';
+import { testKafka } from '../support/kafka';
+import { testBrokers } from '../support/test-env';
+
+/**
+ * The gateway as a real process, fed by events written straight to dc1's
+ * `apim.events` (no control plane anywhere: the gateway needs none), in front
+ * of a real upstream HTTP server.
+ */
+describe('the gateway worker', () => {
+  const kafka = testKafka(testBrokers('dc1'));
+  const writer = new EventWriter(kafka, { dc: 'dc1' });
+  const run = randomBytes(3).toString('hex');
+  const gold = `GwGold${run}`;
+  const tiny = `GwTiny${run}`;
+  const gatewayId = `gw-test-${run}`;
+  const signingKey = generateSigningKeyPair();
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let gateway: RunningGateway;
+
+  // The application most tests call as, with an API key and an OAuth2 client.
+  const appId = randomUUID();
+  const clientId = `client-${run}`;
+  let key = testApiKey();
+  let keyId = randomUUID();
+  const apiId = randomUUID();
+  const context = `/gw-${run}`;
+
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gateway.url}${path}`, { headers });
+  const withKey = (path: string, apiKey = key.key) => get(path, { apikey: apiKey });
+  const bearer = (claims: Record<string, unknown>, signer = signingKey) =>
+    `Bearer ${signJwt({ iss: 'apim', aud: GATEWAY_AUDIENCE, sub: clientId, client_id: clientId, application_id: appId, jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 300, ...claims }, signer)}`;
+
+  async function expectError(response: Response, status: number, code: string): Promise<void> {
+    const body = (await response.json()) as { error: string; message: string };
+    expect({ status: response.status, error: body.error }).toEqual({ status, error: code });
+    expect(typeof body.message).toBe('string');
+  }
+
+  /** Polls until `path` answers `status`, returning that response. */
+  function until(status: number, request: () => Promise<Response>, timeoutMs = 30_000): Promise<Response> {
+    return eventually(
+      async () => {
+        const response = await request();
+        if (response.status !== status) {
+          const text = await response.text();
+          throw new Error(`expected ${status}, got ${response.status}: ${text}`);
+        }
+        return response;
+      },
+      timeoutMs,
+      20,
+    );
+  }
+
+  function createApi(id: string, ctx: string, upstreamUrls: string[], extra: Record<string, unknown> = {}) {
+    return writer.write('api.created', id, {
+      name: `api ${ctx}`,
+      version: 'v1',
+      context: ctx,
+      upstreamUrls,
+      upstreamTimeoutMs: 1000,
+      operations: [
+        { method: 'GET', path: '/oauth/*', auth: 'oauth2' },
+        { method: 'GET', path: '/open', auth: 'none' },
+        { method: '*', path: '/*', auth: 'apikey' },
+      ],
+      tiers: [gold, tiny],
+      visibility: 'public',
+      ...extra,
+    });
+  }
+
+  async function subscribedApplication(tier: string): Promise<{ applicationId: string; apiKey: string }> {
+    const applicationId = randomUUID();
+    const apiKey = testApiKey();
+    await writer.write('application.created', applicationId, { ownerId: 'user:dev', name: `app ${applicationId}`, policy: gold });
+    await writer.write('subscription.created', `sub:${applicationId}:${apiId}`, { applicationId, apiId, tier });
+    await writer.write('apikey.generated', randomUUID(), {
+      applicationId,
+      keyHash: apiKey.keyHash,
+      prefix: apiKey.prefix,
+      expiresAt: null,
+    });
+    return { applicationId, apiKey: apiKey.key };
+  }
+
+  beforeAll(async () => {
+    // Topics are created by the apps, never automatically; no control plane runs here, so the test creates them as one would.
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [TOPICS.events, TOPICS.analytics, TOPICS.heartbeats, TOPICS.dlq]).finally(() => admin.disconnect());
+    upstream = await startUpstream(3000);
+    await writer.write('policy.created', `policy:${gold}`, { name: gold, requestsPerMinute: 100_000, burst: 0, unlimited: false });
+    await writer.write('policy.created', `policy:${tiny}`, { name: tiny, requestsPerMinute: 2, burst: 0, unlimited: false });
+    await writer.write('signing-key.rotated', `signing-key:t${run}`, {
+      kid: signingKey.kid,
+      alg: 'ES256',
+      publicJwk: signingKey.publicJwk,
+      activeFrom: new Date().toISOString(),
+    });
+    await writer.write('application.created', appId, { ownerId: 'user:dev', name: 'main app', policy: gold });
+    await writer.write('apikey.generated', keyId, { applicationId: appId, keyHash: key.keyHash, prefix: key.prefix, expiresAt: null });
+    await writer.write('oauth-client.registered', clientId, { applicationId: appId, secretHash: 'a'.repeat(64) });
+    gateway = await startGateway(
+      { KAFKA_BROKERS: testBrokers('dc1').join(','), GATEWAY_ID: gatewayId, BODY_LIMIT_BYTES: '1024', HEARTBEAT_INTERVAL_SECONDS: '1' },
+      'main',
+    );
+    await until(200, () => fetch(`${gateway.url}/readyz`), 60_000);
+  });
+
+  afterAll(async () => {
+    await gateway?.process.stop(10_000);
+    await upstream?.close();
+    await writer.close();
+  });
+
+  it('routes a published API to its upstream, and not before it is published', async () => {
+    await createApi(apiId, context, [upstream.url]);
+    await writer.write('subscription.created', `sub:${appId}:${apiId}`, { applicationId: appId, apiId, tier: gold });
+    await until(404, () => withKey(`${context}/v1/things/1`));
+
+    await writer.write('api.published', apiId, {});
+    const response = await until(200, () => withKey(`${context}/v1/things/1?x=1&y=%20`, key.key));
+    const echo = (await response.json()) as Echo;
+    expect(echo).toMatchObject({ method: 'GET', url: '/things/1?x=1&y=%20' });
+    expect(echo.headers.apikey).toBeUndefined();
+    expect(echo.headers['x-forwarded-for']).toBeDefined();
+    expect(echo.headers['x-request-id']).toEqual(response.headers.get('x-request-id'));
+    expect(echo.headers['x-apim-application-id']).toBe(appId);
+    expect(response.headers.get('x-upstream')).toBe('yes');
+    expect(response.headers.get('x-secret-hop')).toBeNull();
+    expect(response.headers.get('ratelimit-limit')).toBe('100000');
+    expect(Number(response.headers.get('ratelimit-remaining'))).toBeGreaterThan(0);
+
+    const posted = await fetch(`${gateway.url}${context}/v1/orders`, {
+      method: 'POST',
+      headers: { apikey: key.key },
+      body: 'x'.repeat(500),
+    });
+    expect(posted.status).toBe(200);
+    expect(((await posted.json()) as Echo).bodyBytes).toBe(500);
+  });
+
+  it('answers 404 for an unknown API or operation, and lets an operation without auth through', async () => {
+    await expectError(await withKey(`/nothing-${run}/v1/x`), 404, 'NO_SUCH_API');
+    await expectError(await withKey(`${context}/v2/x`), 404, 'NO_SUCH_API');
+    const narrowId = randomUUID();
+    const narrow = `/gw-narrow-${run}`;
+    await createApi(narrowId, narrow, [upstream.url], { operations: [{ method: 'GET', path: '/items/{id}', auth: 'none' }] });
+    await writer.write('api.published', narrowId, {});
+    const item = await until(200, () => get(`${narrow}/v1/items/42`));
+    expect(((await item.json()) as Echo).url).toBe('/items/42');
+    await expectError(await fetch(`${gateway.url}${narrow}/v1/items/42`, { method: 'POST' }), 404, 'NO_SUCH_OPERATION');
+    await expectError(await get(`${narrow}/v1/items/42/more`), 404, 'NO_SUCH_OPERATION');
+    await expectError(await get(`${narrow}/v1/other`), 404, 'NO_SUCH_OPERATION');
+  });
+
+  it('refuses a missing, wrong, expired or revoked API key with 401, a revocation within a second of its event', async () => {
+    await expectError(await get(`${context}/v1/x`), 401, 'MISSING_CREDENTIALS');
+    await expectError(await withKey(`${context}/v1/x`, testApiKey().key), 401, 'INVALID_CREDENTIALS');
+    const expired = testApiKey();
+    await writer.write('apikey.generated', randomUUID(), {
+      applicationId: appId,
+      keyHash: expired.keyHash,
+      prefix: expired.prefix,
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+    });
+    await until(401, () => withKey(`${context}/v1/x`, expired.key));
+    await expectError(await withKey(`${context}/v1/x`, expired.key), 401, 'EXPIRED_CREDENTIALS');
+
+    expect((await withKey(`${context}/v1/x`)).status).toBe(200);
+    await writer.write('apikey.revoked', keyId, { applicationId: appId });
+    const acknowledgedAt = Date.now();
+    const refused = await until(401, () => withKey(`${context}/v1/x`), 5000);
+    const effectiveAfterMs = Date.now() - acknowledgedAt;
+    await expectError(refused, 401, 'REVOKED_CREDENTIALS');
+    expect(effectiveAfterMs).toBeLessThan(1000);
+
+    key = testApiKey();
+    keyId = randomUUID();
+    await writer.write('apikey.generated', keyId, { applicationId: appId, keyHash: key.keyHash, prefix: key.prefix, expiresAt: null });
+    await until(200, () => withKey(`${context}/v1/x`));
+  });
+
+  it('verifies OAuth2 tokens offline: signature, expiry, audience, issuer and revocation', async () => {
+    const path = `${context}/v1/oauth/me`;
+    const call = (authorization: string) => get(path, { authorization });
+    const valid = await call(bearer({}));
+    expect(valid.status).toBe(200);
+    expect(((await valid.json()) as Echo).headers.authorization).toBeUndefined();
+
+    await expectError(await get(path), 401, 'MISSING_CREDENTIALS');
+    await expectError(await call(bearer({ exp: Math.floor(Date.now() / 1000) - 120 })), 401, 'EXPIRED_CREDENTIALS');
+    await expectError(await call(bearer({ aud: 'somebody-else' })), 401, 'INVALID_CREDENTIALS');
+    await expectError(await call(bearer({ iss: 'not-apim' })), 401, 'INVALID_CREDENTIALS');
+    await expectError(await call(bearer({}, generateSigningKeyPair())), 401, 'INVALID_CREDENTIALS');
+    const forged = bearer({}).replace(/.{4}$/, 'AAAA');
+    await expectError(await call(forged), 401, 'INVALID_CREDENTIALS');
+
+    const jti = randomUUID();
+    const revocable = bearer({ jti });
+    expect((await call(revocable)).status).toBe(200);
+    await writer.write('token.revoked', `token:${jti}`, {
+      jti,
+      expiresAt: new Date(Date.now() + 300_000).toISOString(),
+      applicationId: appId,
+    });
+    const acknowledgedAt = Date.now();
+    const refused = await until(401, () => call(revocable), 5000);
+    expect(Date.now() - acknowledgedAt).toBeLessThan(1000);
+    await expectError(refused, 401, 'REVOKED_CREDENTIALS');
+    expect((await call(bearer({}))).status).toBe(200);
+  });
+
+  it('answers 403 to an application that is not subscribed, or whose subscription is blocked, and 200 again once allowed', async () => {
+    const stranger = testApiKey();
+    const strangerApp = randomUUID();
+    await writer.write('application.created', strangerApp, { ownerId: 'user:other', name: 'stranger', policy: gold });
+    await writer.write('apikey.generated', randomUUID(), {
+      applicationId: strangerApp,
+      keyHash: stranger.keyHash,
+      prefix: stranger.prefix,
+      expiresAt: null,
+    });
+    await expectError(await until(403, () => withKey(`${context}/v1/x`, stranger.key)), 403, 'NOT_SUBSCRIBED');
+
+    const subscription = `sub:${appId}:${apiId}`;
+    await writer.write('subscription.blocked', subscription, {});
+    await expectError(await until(403, () => withKey(`${context}/v1/x`)), 403, 'SUBSCRIPTION_BLOCKED');
+    await writer.write('subscription.unblocked', subscription, {});
+    await until(200, () => withKey(`${context}/v1/x`));
+    await writer.write('subscription.removed', subscription, {});
+    await expectError(await until(403, () => withKey(`${context}/v1/x`)), 403, 'NOT_SUBSCRIBED');
+    await writer.write('subscription.created', subscription, { applicationId: appId, apiId, tier: gold });
+    await until(200, () => withKey(`${context}/v1/x`));
+  });
+
+  it('rate-limits by subscription tier with 429, Retry-After and RateLimit headers', async () => {
+    const { apiKey } = await subscribedApplication(tiny);
+    const first = await until(200, () => withKey(`${context}/v1/x`, apiKey));
+    expect(first.headers.get('ratelimit-limit')).toBe('2');
+    expect(first.headers.get('ratelimit-remaining')).toBe('1');
+    expect((await withKey(`${context}/v1/x`, apiKey)).status).toBe(200);
+    const limited = await withKey(`${context}/v1/x`, apiKey);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(limited.headers.get('ratelimit-limit')).toBe('2');
+    expect(limited.headers.get('ratelimit-remaining')).toBe('0');
+    expect(Number(limited.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
+    await expectError(limited, 429, 'RATE_LIMITED');
+    // Other applications keep their own buckets.
+    expect((await withKey(`${context}/v1/x`)).status).toBe(200);
+  });
+
+  it('follows the lifecycle: blocked gives 403, deprecated still routes, retired gives 404', async () => {
+    await writer.write('api.blocked', apiId, {});
+    await expectError(await until(403, () => withKey(`${context}/v1/x`)), 403, 'API_BLOCKED');
+    await writer.write('api.unblocked', apiId, {});
+    await until(200, () => withKey(`${context}/v1/x`));
+    await writer.write('api.deprecated', apiId, {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await withKey(`${context}/v1/x`)).status).toBe(200);
+    await writer.write('api.retired', apiId, {});
+    await expectError(await until(404, () => withKey(`${context}/v1/x`)), 404, 'NO_SUCH_API');
+  });
+
+  it('answers 502 when the upstream is down and 504 when it is too slow', async () => {
+    const downId = randomUUID();
+    const slowId = randomUUID();
+    const downContext = `/gw-down-${run}`;
+    const slowContext = `/gw-slow-${run}`;
+    await createApi(downId, downContext, [`http://127.0.0.1:${await freePort()}`]);
+    await createApi(slowId, slowContext, [upstream.url], { upstreamTimeoutMs: 300 });
+    for (const id of [downId, slowId]) {
+      await writer.write('api.published', id, {});
+      await writer.write('subscription.created', `sub:${appId}:${id}`, { applicationId: appId, apiId: id, tier: gold });
+    }
+    await expectError(await until(502, () => withKey(`${downContext}/v1/x`)), 502, 'UPSTREAM_ERROR');
+    await expectError(await until(504, () => withKey(`${slowContext}/v1/slow`)), 504, 'UPSTREAM_TIMEOUT');
+    expect((await withKey(`${slowContext}/v1/fast`)).status).toBe(200);
+  });
+
+  it('refuses paths that escape their API and request smuggling shapes with 400', async () => {
+    const liveId = randomUUID();
+    const live = `/gw-live-${run}`;
+    await createApi(liveId, live, [upstream.url]);
+    await writer.write('api.published', liveId, {});
+    await writer.write('subscription.created', `sub:${appId}:${liveId}`, { applicationId: appId, apiId: liveId, tier: gold });
+    await until(200, () => withKey(`${live}/v1/x`));
+
+    const send = (target: string, headers = '') =>
+      rawRequest(gateway.port, `GET ${target} HTTP/1.1\r\nhost: x\r\napikey: ${key.key}\r\n${headers}\r\n`);
+    for (const target of [`${live}/v1/../../admin`, `${live}/v1/%2e%2e/x`, `${live}/v1/a%2Fb`, `${live}/v1/a%5cb`, `${live}/v1/./x`]) {
+      const answer = await send(target);
+      expect({ target, status: answer.status }).toEqual({ target, status: 400 });
+      expect(JSON.parse(answer.body)).toMatchObject({ error: 'BAD_REQUEST' });
+    }
+    expect((await send(`${live}/v1/fine`)).status).toBe(200);
+
+    const post = (headers: string, body: string) =>
+      rawRequest(gateway.port, `POST ${live}/v1/x HTTP/1.1\r\nhost: x\r\napikey: ${key.key}\r\n${headers}\r\n${body}`);
+    const both = await post('content-length: 5\r\ntransfer-encoding: chunked\r\n', '0\r\n\r\n');
+    expect(both.status).toBe(400);
+    expect(JSON.parse(both.body)).toMatchObject({ error: 'BAD_REQUEST' });
+    const twice = await post('content-length: 1\r\ncontent-length: 1\r\n', 'a');
+    expect(twice.status).toBe(400);
+    expect(JSON.parse(twice.body)).toMatchObject({ error: 'BAD_REQUEST' });
+  });
+
+  it('refuses a body over the limit with 413, declared or streamed', async () => {
+    const live = `/gw-live-${run}`;
+    const declared = await fetch(`${gateway.url}${live}/v1/upload`, {
+      method: 'POST',
+      headers: { apikey: key.key },
+      body: 'x'.repeat(2000),
+    });
+    await expectError(declared, 413, 'PAYLOAD_TOO_LARGE');
+    const chunked = await rawRequest(
+      gateway.port,
+      `POST ${live}/v1/upload HTTP/1.1\r\nhost: x\r\napikey: ${key.key}\r\ntransfer-encoding: chunked\r\n\r\n7d0\r\n${'y'.repeat(2000)}\r\n0\r\n\r\n`,
+    );
+    expect(chunked.status).toBe(413);
+    expect(
+      (await fetch(`${gateway.url}${live}/v1/upload`, { method: 'POST', headers: { apikey: key.key }, body: 'x'.repeat(1000) })).status,
+    ).toBe(200);
+  });
+
+  it('exports metrics, writes usage records to apim.analytics and heartbeats to apim.heartbeats', async () => {
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`apim_gateway_requests_total\\{api="${apiId}",status="200"[^}]*\\} [1-9]`));
+    expect(metrics).toMatch(/apim_gateway_request_duration_seconds_bucket\{/);
+    expect(metrics).toMatch(/apim_gateway_event_lag_records\{topic="apim.events",partition="0"/);
+    expect(metrics).toMatch(/apim_gateway_last_event_age_seconds\{[^}]*\} \d/);
+    expect(metrics).toMatch(/apim_gateway_ready\{[^}]*\} 1/);
+
+    const usage = await readUntil<UsageRecord>(
+      kafka,
+      TOPICS.analytics,
+      (value) => {
+        const decoded = decodeUsageRecord(value);
+        return decoded.ok && decoded.record.gatewayId === gatewayId && decoded.record.apiId === apiId ? decoded.record : null;
+      },
+      (records) => records.some((r) => r.status === 429) && records.some((r) => r.status === 200),
+    );
+    expect(usage.find((r) => r.status === 200)).toMatchObject({ dc: 'dc1', apiId, applicationId: appId, method: 'GET' });
+
+    const heartbeats = await readUntil<GatewayHeartbeat>(
+      kafka,
+      TOPICS.heartbeats,
+      (value) => {
+        const decoded = decodeGatewayHeartbeat(value);
+        return decoded?.ok && decoded.heartbeat.gatewayId === gatewayId ? decoded.heartbeat : null;
+      },
+      (beats) => beats.some((b) => b.state === 'ready'),
+    );
+    const beat = heartbeats.find((b) => b.state === 'ready')!;
+    expect(beat).toMatchObject({ dc: 'dc1', gatewayId });
+    expect(beat.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(beat.positions.some((p) => p.topic === TOPICS.events)).toBe(true);
+  });
+});
+
+/** Reads `topic` from the start, keeping what `pick` returns, until `done` holds. */
+async function readUntil<T>(
+  kafka: Kafka,
+  topic: string,
+  pick: (value: Buffer | null) => T | null,
+  done: (items: T[]) => boolean,
+): Promise<T[]> {
+  await waitForTopic(kafka, topic);
+  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
+  const items: T[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}: ${items.length} matching records`)), 30_000);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          const item = pick(message.value);
+          if (item) items.push(item);
+          if (done(items)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return items;
+}
