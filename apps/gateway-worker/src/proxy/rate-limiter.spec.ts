@@ -1,0 +1,38 @@
+import { RateLimiter } from './rate-limiter';
+
+const policy = (requestsPerMinute: number, burst = 0, unlimited = false) => ({ name: 'p', requestsPerMinute, burst, unlimited });
+
+describe('the rate limiter', () => {
+  it('allows requestsPerMinute + burst at once, then refuses with the time until one more fits', () => {
+    let now = 0;
+    const limiter = new RateLimiter(() => now);
+    const limits = [{ key: 'sub', policy: policy(60, 2) }];
+    for (let i = 0; i < 62; i++) expect(limiter.take(limits).allowed).toBe(true);
+    const refused = limiter.take(limits);
+    expect(refused).toMatchObject({ allowed: false, limit: 60, remaining: 0, retryAfterSeconds: 1, refusedBy: 'sub' });
+    now += 1000;
+    expect(limiter.take(limits).allowed).toBe(true);
+    expect(limiter.take(limits).allowed).toBe(false);
+  });
+
+  it('takes from every bucket or from none, and reports the tightest', () => {
+    const limiter = new RateLimiter(() => 0);
+    const wide = { key: 'app', policy: policy(100) };
+    const narrow = { key: 'sub', policy: policy(1) };
+    expect(limiter.take([wide, narrow])).toMatchObject({ allowed: true, limit: 1, remaining: 0 });
+    expect(limiter.take([wide, narrow])).toMatchObject({ allowed: false, refusedBy: 'sub' });
+    // The refused request took nothing from the wide bucket.
+    expect(limiter.take([wide])).toMatchObject({ allowed: true, remaining: 98 });
+  });
+
+  it('ignores unlimited policies and prunes buckets that are full again', () => {
+    let now = 0;
+    const limiter = new RateLimiter(() => now);
+    expect(limiter.take([{ key: 'u', policy: policy(1, 0, true) }])).toMatchObject({ allowed: true, limit: 0 });
+    limiter.take([{ key: 'b', policy: policy(60) }]);
+    expect(limiter.size).toBe(1);
+    expect(limiter.prune()).toBe(0);
+    now += 1000;
+    expect(limiter.prune()).toBe(1);
+  });
+});

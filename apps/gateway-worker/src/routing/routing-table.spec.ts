@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { EVENT_CATALOGUE, EventEnvelope, EventType, newEventId, sha256Hex } from '@apim/events';
+import { RoutingTable } from './routing-table';
+
+const versions = new Map<string, number>();
+function event(type: EventType, streamId: string, payload: object): EventEnvelope {
+  const version = (versions.get(streamId) ?? 0) + 1;
+  versions.set(streamId, version);
+  const entry = EVENT_CATALOGUE[type];
+  return {
+    eventId: newEventId(),
+    type,
+    schemaVersion: entry.current,
+    streamId,
+    streamType: entry.streamType,
+    version,
+    originDc: 'dc1',
+    epoch: 1,
+    occurredAt: new Date().toISOString(),
+    correlationId: 'c',
+    causationId: null,
+    actor: null,
+    payload,
+  };
+}
+
+function apiCreated(id: string, context = '/pay', operations = [{ method: '*', path: '/*', auth: 'apikey' }]): EventEnvelope {
+  return event('api.created', id, {
+    name: 'Pay',
+    version: 'v1',
+    context,
+    upstreamUrls: ['http://u:1'],
+    upstreamTimeoutMs: 1000,
+    operations,
+    tiers: ['Gold'],
+    visibility: 'public',
+  });
+}
+
+describe('the routing table', () => {
+  it('resolves /{context}/{version}/rest, the longest context first', () => {
+    const table = new RoutingTable();
+    const short = randomUUID();
+    const long = randomUUID();
+    table.apply(apiCreated(short, '/eu'));
+    table.apply(apiCreated(long, '/eu/pay'));
+    expect(table.resolve('/eu/pay/v1/charges/1')).toMatchObject({ api: { id: long }, rest: '/charges/1' });
+    expect(table.resolve('/eu/v1/x')).toMatchObject({ api: { id: short }, rest: '/x' });
+    expect(table.resolve('/eu/pay/v1')).toMatchObject({ api: { id: long }, rest: '/' });
+    expect(table.resolve('/other/v1/x')).toBeUndefined();
+  });
+
+  it('drops a retired API from the routes, so its context and version can be reused', () => {
+    const table = new RoutingTable();
+    const old = randomUUID();
+    table.apply(apiCreated(old));
+    table.apply(event('api.published', old, {}));
+    table.apply(event('api.retired', old, {}));
+    expect(table.resolve('/pay/v1/x')).toBeUndefined();
+    const successor = randomUUID();
+    table.apply(apiCreated(successor));
+    expect(table.resolve('/pay/v1/x')?.api.id).toBe(successor);
+  });
+
+  it('keeps a revoked key, marked, and forgets a removed subscription', () => {
+    const table = new RoutingTable();
+    const keyId = randomUUID();
+    const hash = sha256Hex('k');
+    table.apply(event('apikey.generated', keyId, { applicationId: 'a', keyHash: hash, prefix: 'apim_abc', expiresAt: null }));
+    table.apply(event('apikey.revoked', keyId, { applicationId: 'a' }));
+    expect(table.apiKey(hash)).toMatchObject({ keyId, revoked: true });
+    table.apply(event('subscription.created', 'sub:a:b', { applicationId: 'a', apiId: 'b', tier: 'Gold' }));
+    expect(table.subscription('a', 'b')?.state).toBe('ACTIVE');
+    table.apply(event('subscription.blocked', 'sub:a:b', {}));
+    expect(table.subscription('a', 'b')?.state).toBe('BLOCKED');
+    table.apply(event('subscription.removed', 'sub:a:b', {}));
+    expect(table.subscription('a', 'b')).toBeUndefined();
+  });
+
+  it('picks the most specific operation: literal over parameter over catch-all, explicit method over *', () => {
+    const table = new RoutingTable();
+    const id = randomUUID();
+    table.apply(
+      apiCreated(id, '/ops', [
+        { method: '*', path: '/*', auth: 'apikey' },
+        { method: 'GET', path: '/items/{id}', auth: 'none' },
+        { method: 'GET', path: '/items/special', auth: 'oauth2' },
+        { method: '*', path: '/items/{id}', auth: 'oauth2' },
+      ]),
+    );
+    const api = table.resolve('/ops/v1/x')!.api;
+    expect(table.matchOperation(api, 'GET', '/items/special')?.operation.auth).toBe('oauth2');
+    expect(table.matchOperation(api, 'GET', '/items/7')?.operation).toMatchObject({ method: 'GET', auth: 'none' });
+    expect(table.matchOperation(api, 'HEAD', '/items/7')?.operation).toMatchObject({ method: 'GET', auth: 'none' });
+    expect(table.matchOperation(api, 'DELETE', '/items/7')?.operation).toMatchObject({ method: '*', path: '/items/{id}' });
+    expect(table.matchOperation(api, 'GET', '/anything/else')?.operation.path).toBe('/*');
+  });
+
+  it('round-trips through its snapshot state with the same digest and answers', () => {
+    const table = new RoutingTable();
+    const id = randomUUID();
+    table.apply(apiCreated(id));
+    table.apply(event('api.published', id, {}));
+    table.apply(event('policy.created', 'policy:Gold', { name: 'Gold', requestsPerMinute: 10, burst: 2, unlimited: false }));
+    table.apply(
+      event('token.revoked', 'token:j', { jti: 'j', expiresAt: new Date(Date.now() + 60_000).toISOString(), applicationId: null }),
+    );
+    const copy = RoutingTable.fromState(JSON.parse(JSON.stringify(table.toState())));
+    expect(copy.digest()).toBe(table.digest());
+    expect(copy.resolve('/pay/v1/x')?.api).toMatchObject({ id, state: 'PUBLISHED' });
+    expect(copy.streamVersion(id)).toBe(2);
+    expect(copy.isTokenRevoked('j')).toBe(true);
+  });
+
+  it('has the same digest whatever the order in which independent streams arrived', () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    const events = [apiCreated(a, '/a'), apiCreated(b, '/b'), event('api.published', a, {})];
+    const one = new RoutingTable();
+    const other = new RoutingTable();
+    for (const e of events) one.apply(e);
+    for (const e of [events[1], events[0], events[2]]) other.apply(e);
+    expect(other.digest()).toBe(one.digest());
+  });
+
+  it('forgets token revocations once the tokens have expired', () => {
+    const table = new RoutingTable();
+    table.apply(
+      event('token.revoked', 'token:old', { jti: 'old', expiresAt: new Date(Date.now() - 1000).toISOString(), applicationId: null }),
+    );
+    table.apply(
+      event('token.revoked', 'token:new', { jti: 'new', expiresAt: new Date(Date.now() + 60_000).toISOString(), applicationId: null }),
+    );
+    expect(table.purgeExpiredRevocations()).toBe(1);
+    expect(table.isTokenRevoked('old')).toBe(false);
+    expect(table.isTokenRevoked('new')).toBe(true);
+  });
+});
