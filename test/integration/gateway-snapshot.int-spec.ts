@@ -32,7 +32,10 @@ describe('a gateway restarted while Kafka is down', () => {
     return { code: response.status, body: (await response.json()) as Readiness };
   };
   const start = async (name: string, env: Record<string, string> = {}) => {
-    const gateway = await startGateway({ KAFKA_BROKERS: cluster.brokers, SNAPSHOT_FILE: snapshotFile, SNAPSHOT_INTERVAL_SECONDS: '1', ...env }, name);
+    const gateway = await startGateway(
+      { KAFKA_BROKERS: cluster.brokers, SNAPSHOT_FILE: snapshotFile, SNAPSHOT_INTERVAL_SECONDS: '1', ...env },
+      name,
+    );
     gateways.push(gateway);
     return gateway;
   };

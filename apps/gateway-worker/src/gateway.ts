@@ -112,20 +112,25 @@ export class Gateway {
     this.logger.info('listening', { port: this.config.PORT, gatewayId: this.gatewayId });
   }
 
-  /** Stops serving, writes a last snapshot, flushes telemetry, and lets go of Kafka and the upstreams. */
+  /**
+   * Writes a snapshot first (whatever happens next, the table on disk is
+   * current), stops serving, lets go of Kafka, writes the final snapshot and
+   * flushes telemetry. Every step is bounded, so a stuck peer cannot hold
+   * the shutdown past the orchestrator's grace period.
+   */
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.saveSnapshot();
     const closed = new Promise((resolve) => this.server.close(resolve));
     this.server.closeIdleConnections();
-    setTimeout(() => {
-      for (const socket of this.sockets) socket.destroy();
-    }, 5000).unref();
-    await closed;
+    await within(3000, closed);
+    for (const socket of this.sockets) socket.destroy();
+    await within(5000, this.feed.stop());
     this.saveSnapshot();
-    await this.feed.stop();
     this.heartbeat();
     await this.telemetry.stop();
-    await this.upstreams.close();
+    await within(2000, this.upstreams.close());
+    this.logger.info('stopped', { snapshot: this.lastSnapshotAt !== null });
   }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
@@ -242,4 +247,9 @@ export class Gateway {
     });
     res.end(text);
   }
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+function within(ms: number, promise: Promise<unknown>): Promise<unknown> {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 }

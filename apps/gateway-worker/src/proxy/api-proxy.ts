@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { errors as undiciErrors } from 'undici';
 import { GATEWAY_AUDIENCE } from '@apim/events';
 import type { RoutedApi, RoutingTable } from '../routing/routing-table';
@@ -74,16 +73,10 @@ export class ApiProxy {
       typeof req.headers['x-request-id'] === 'string' && REQUEST_ID.test(req.headers['x-request-id'])
         ? req.headers['x-request-id']
         : randomUUID();
-    res.on('finish', () => {
-      done.status = res.statusCode;
+    res.once('close', () => {
+      // Closed before finishing: the client went away first, 499 as nginx counts it.
+      done.status = res.writableFinished ? res.statusCode : 499;
       this.options.onDone(done);
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        // The client went away first: 499 as nginx counts it.
-        done.status = 499;
-        this.options.onDone(done);
-      }
     });
 
     const outcome = this.admit(req, done);
@@ -161,33 +154,34 @@ export class ApiProxy {
     const hasBody =
       req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     const limiter = hasBody ? new BodyLimit(this.options.bodyLimitBytes) : null;
-    const abort = new AbortController();
-    const onClientGone = () => abort.abort();
-    res.once('close', onClientGone);
     try {
-      const upstream = await target.pool.request({
-        path: target.basePath + rest + query,
-        method: req.method as 'GET',
-        headers: upstreamHeaders(req, caller, requestId),
-        body: limiter ? req.pipe(limiter) : null,
-        headersTimeout: api.upstreamTimeoutMs,
-        bodyTimeout: api.upstreamTimeoutMs,
-        signal: abort.signal,
-      });
-      res.writeHead(upstream.statusCode, { ...responseHeaders(upstream.headers), ...rateHeaders, 'x-request-id': requestId });
-      upstream.body.on('data', (chunk: Buffer) => (done.responseBytes += chunk.length));
-      await pipeline(upstream.body, res);
+      // stream(): undici writes the upstream's body straight into the client's response, with back-pressure and no extra stream.
+      await target.pool.stream(
+        {
+          path: target.basePath + rest + query,
+          method: req.method as 'GET',
+          headers: upstreamHeaders(req, caller, requestId),
+          body: limiter ? req.pipe(limiter) : null,
+          headersTimeout: api.upstreamTimeoutMs,
+          bodyTimeout: api.upstreamTimeoutMs,
+        },
+        ({ statusCode, headers }) => {
+          const length = headers['content-length'];
+          if (typeof length === 'string') done.responseBytes = Number(length);
+          res.writeHead(statusCode, { ...responseHeaders(headers as IncomingHttpHeaders), ...rateHeaders, 'x-request-id': requestId });
+          return res;
+        },
+      );
     } catch (error) {
       if (limiter?.exceeded) {
         this.refuse(req, res, refuse(413, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${this.options.bodyLimitBytes} bytes`), requestId);
-      } else if (!res.headersSent && !abort.signal.aborted) {
+      } else if (!res.headersSent && !res.destroyed) {
         this.refuse(req, res, upstreamRefusal(error, api.upstreamTimeoutMs), requestId, rateHeaders);
       } else {
         res.destroy();
       }
     } finally {
       done.requestBytes = limiter?.bytes ?? 0;
-      res.off('close', onClientGone);
     }
   }
 

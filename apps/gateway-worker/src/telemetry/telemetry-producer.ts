@@ -1,4 +1,4 @@
-import { Kafka, Message, Producer } from 'kafkajs';
+import { Kafka, Message, Partitioners, Producer } from 'kafkajs';
 import { JsonLogger } from '@apim/events';
 
 /**
@@ -56,7 +56,11 @@ export class TelemetryProducer {
     if (this.buffer.length === 0) return;
     try {
       if (!this.connected) {
-        this.producer ??= this.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 2 } });
+        this.producer ??= this.kafka.producer({
+          allowAutoTopicCreation: false,
+          createPartitioner: Partitioners.DefaultPartitioner,
+          retry: { retries: 2 },
+        });
         await this.producer.connect();
         this.connected = true;
       }

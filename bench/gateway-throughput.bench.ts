@@ -1,0 +1,218 @@
+/**
+ * Gateway throughput and latency against references measured in the same run:
+ * one upstream (nginx returning a small JSON body) reached directly, through
+ * nginx as a reverse proxy (one worker process, keep-alive to the upstream),
+ * and through the gateway (one process; API-key auth, rate limiting, metrics
+ * and usage records on). Load from wrk, the same for each.
+ * Usage: npm run bench:gateway-throughput [-- --duration 10 --connections 50]
+ * Needs nginx and wrk (Debian: apt-get install nginx wrk). Uses
+ * KAFKA_BROKERS_DC1, or starts its own Kafka.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeEvent, EVENT_CATALOGUE, EventEnvelope, EventType, newEventId, sha256Hex, TOPICS } from '@apim/events';
+import { freePort } from '../tools/infra/free-port';
+import { GuardedProcess } from '../tools/infra/guarded-process';
+import { argument, benchGateway, benchKafka, printTable, progress, waitFor200 } from './support/bench-infra';
+
+const DURATION = Number(argument('--duration') ?? 10);
+const CONNECTIONS = Number(argument('--connections') ?? 50);
+
+interface WrkResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+function requireTool(tool: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    throw new Error(`${tool} is not installed: apt-get install -y nginx wrk (Debian), then run this benchmark again`);
+  }
+}
+
+function nginx(dir: string, name: string, server: string): GuardedProcess {
+  const prefix = join(dir, name);
+  mkdirSync(join(prefix, 'logs'), { recursive: true });
+  const conf = join(prefix, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `daemon off;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  keepalive_requests 1000000;
+  ${server}
+}
+`,
+  );
+  return new GuardedProcess('nginx', ['-p', prefix, '-c', conf], { logFile: join(prefix, 'logs', 'stdout.log') });
+}
+
+function wrk(url: string, headers: Record<string, string> = {}, seconds = DURATION): WrkResult {
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency'];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
+  const output = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
+  const toMs = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit];
+  const percentile = (p: string) => {
+    const match = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(output);
+    if (!match) throw new Error(`wrk printed no ${p}% latency:\n${output}`);
+    return toMs(match[1], match[2]);
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
+  return {
+    requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)![1]),
+    p50Ms: percentile('50'),
+    p99Ms: percentile('99'),
+    errors,
+  };
+}
+
+function envelope(type: EventType, streamId: string, version: number, payload: object): EventEnvelope {
+  const entry = EVENT_CATALOGUE[type];
+  return {
+    eventId: newEventId(),
+    type,
+    schemaVersion: entry.current,
+    streamId,
+    streamType: entry.streamType,
+    version,
+    originDc: 'dc1',
+    epoch: 1,
+    occurredAt: new Date().toISOString(),
+    correlationId: randomUUID(),
+    causationId: null,
+    actor: 'user:bench',
+    payload,
+  };
+}
+
+async function main(): Promise<void> {
+  requireTool('nginx');
+  requireTool('wrk');
+  const dir = mkdtempSync(join(tmpdir(), 'apim-bench-tp-'));
+  const processes: GuardedProcess[] = [];
+  const { kafka, brokers, stop } = await benchKafka(dir);
+  try {
+    const upstreamPort = await freePort();
+    const proxyPort = await freePort();
+    processes.push(
+      nginx(
+        dir,
+        'upstream',
+        `server { listen 127.0.0.1:${upstreamPort}; location / { default_type application/json; return 200 '{"ok":true}'; } }`,
+      ),
+    );
+    processes.push(
+      nginx(
+        dir,
+        'proxy',
+        `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 256; }
+  server { listen 127.0.0.1:${proxyPort}; location /bench/v1/ { proxy_pass http://app/; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
+      ),
+    );
+
+    // An API with API-key auth, subscribed on a tier with a (never reached) rate limit: every check runs.
+    const apiId = randomUUID();
+    const applicationId = randomUUID();
+    const key = `apim_${randomBytes(32).toString('base64url')}`;
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({
+      topic: TOPICS.events,
+      acks: -1,
+      messages: [
+        envelope('policy.created', `policy:Bench${apiId}`, 1, {
+          name: `Bench${apiId}`,
+          requestsPerMinute: 1_000_000_000,
+          burst: 0,
+          unlimited: false,
+        }),
+        envelope('api.created', apiId, 1, {
+          name: 'bench',
+          version: 'v1',
+          context: '/bench',
+          upstreamUrls: [`http://127.0.0.1:${upstreamPort}`],
+          upstreamTimeoutMs: 5000,
+          operations: [{ method: '*', path: '/*', auth: 'apikey' }],
+          tiers: [`Bench${apiId}`],
+          visibility: 'public',
+        }),
+        envelope('api.published', apiId, 2, {}),
+        envelope('application.created', applicationId, 1, { ownerId: 'user:bench', name: 'bench', policy: `Bench${apiId}` }),
+        envelope('subscription.created', `sub:${applicationId}:${apiId}`, 1, { applicationId, apiId, tier: `Bench${apiId}` }),
+        envelope('apikey.generated', randomUUID(), 1, {
+          applicationId,
+          keyHash: sha256Hex(key),
+          prefix: key.slice(0, 12),
+          expiresAt: null,
+        }),
+      ].map(encodeEvent),
+    });
+    await producer.disconnect();
+
+    const gateway = await benchGateway({ KAFKA_BROKERS: brokers });
+    processes.push(gateway.process);
+    await waitFor200(`${gateway.url}/readyz`);
+    await waitFor200(`http://127.0.0.1:${upstreamPort}/`);
+    await waitFor200(`http://127.0.0.1:${proxyPort}/bench/v1/`);
+    const gatewayUrl = `${gateway.url}/bench/v1/items`;
+    const probe = await fetch(gatewayUrl, { headers: { apikey: key } });
+    if (probe.status !== 200) throw new Error(`the gateway answered ${probe.status} to the benchmark request: ${await probe.text()}`);
+
+    progress(
+      `gateway throughput benchmark: wrk, 1 thread, ${CONNECTIONS} connections, ${DURATION} s per target, on ${process.env.HOSTNAME ?? 'this machine'}`,
+    );
+    const targets: [string, string, Record<string, string>][] = [
+      ['upstream direct', `http://127.0.0.1:${upstreamPort}/items`, {}],
+      ['nginx (1 worker, keep-alive)', `http://127.0.0.1:${proxyPort}/bench/v1/items`, {}],
+      ['gateway (apikey, rate limit, metrics)', gatewayUrl, { apikey: key }],
+    ];
+    const results = new Map<string, WrkResult>();
+    for (const [name, url, headers] of targets) {
+      progress(`  ${name}: warm-up, then ${DURATION} s...`);
+      wrk(url, headers, 2);
+      results.set(name, wrk(url, headers));
+    }
+    const direct = results.get(targets[0][0])!;
+    const proxy = results.get(targets[1][0])!;
+    const ours = results.get(targets[2][0])!;
+    printTable(
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs nginx'],
+      [...results].map(([name, r]) => [
+        name,
+        r.requestsPerSecond.toFixed(0),
+        r.p50Ms.toFixed(3),
+        r.p99Ms.toFixed(3),
+        r.errors,
+        (r.requestsPerSecond / proxy.requestsPerSecond).toFixed(2),
+      ]),
+    );
+    console.log(
+      `\ngateway/nginx throughput: ${(ours.requestsPerSecond / proxy.requestsPerSecond).toFixed(2)} (target >= 0.50); ` +
+        `gateway p50 over direct: ${(ours.p50Ms - direct.p50Ms).toFixed(3)} ms (target < 1 ms)`,
+    );
+  } finally {
+    for (const child of processes.reverse()) await child.stop(10_000);
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
