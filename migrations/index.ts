@@ -2,6 +2,7 @@ import { EventStore1732000000000 } from './1732000000000-event-store';
 import { ApiReadModel1732000000001 } from './1732000000001-api-read-model';
 import { ControlPlaneReadModels1732000000002 } from './1732000000002-control-plane-read-models';
 import { UsageReadModel1732000000003 } from './1732000000003-usage-read-model';
+import { GatewayDirectory1732000000004 } from './1732000000004-gateway-directory';
 
 /** Every migration, oldest first. Schema changes happen only here. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   ApiReadModel1732000000001,
   ControlPlaneReadModels1732000000002,
   UsageReadModel1732000000003,
+  GatewayDirectory1732000000004,
 ];

@@ -77,6 +77,16 @@ export class ControlPlaneConfig extends DcConfig {
   @Min(1)
   LOGIN_WINDOW_SECONDS: number = 300;
 
+  /** A gateway silent for longer than this is listed as GONE by the `gateways` query. */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  GATEWAY_GONE_AFTER_SECONDS: number = 30;
+
+  /** A gateway silent for longer than this is no longer listed at all. */
+  @IsInt({ message: 'must be an integer' })
+  @Min(60)
+  GATEWAY_FORGET_AFTER_SECONDS: number = 86_400;
+
   /** Every DC of the topology, this one first. */
   get allDcs(): string[] {
     return [this.DC_ID, ...this.peerDcs];

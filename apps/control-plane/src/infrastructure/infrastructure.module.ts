@@ -6,6 +6,7 @@ import { ControlPlaneConfig } from '../config/control-plane.config';
 import { createDataSource } from './database/data-source';
 import { PostgresEventStore } from './event-store/postgres-event-store';
 import { UsageIngestor } from '../analytics/usage-ingestor';
+import { GatewayDirectory } from '../region/gateway-directory';
 import { EventImporter } from './importer/event-importer';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { allProjections } from './projections/catalogue';
@@ -26,6 +27,7 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
     readonly projections: ProjectionRunner,
     readonly importer: EventImporter,
     readonly usage: UsageIngestor,
+    readonly gateways: GatewayDirectory,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -38,6 +40,7 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.kafkaWork;
+    await this.gateways.stop();
     await this.usage.stop();
     await this.importer.stop();
     await this.relay.stop();
@@ -51,7 +54,8 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
   /**
    * Creates the topics first: a producer that sends before its topic has
    * leaders on every partition can reorder a batch on retry. Then the relay,
-   * then the importer (which needs a reachable cluster to join its group).
+   * then the importer (which needs a reachable cluster to join its group),
+   * then the consumers of telemetry: usage records and gateway heartbeats.
    */
   private async startKafkaWork(): Promise<void> {
     if (!(await this.retrying('topics', () => this.createTopics()))) return;
@@ -60,6 +64,16 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
       'importer',
       () => this.importer.start(),
       () => this.importer.stop(),
+    );
+    await this.retrying(
+      'usage ingestor',
+      () => this.usage.start(),
+      () => this.usage.stop(),
+    );
+    await this.retrying(
+      'gateway directory',
+      () => this.gateways.start(),
+      () => this.gateways.stop(),
     );
   }
 
@@ -149,6 +163,18 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
           dc: config.DC_ID,
           topics: [TOPICS.analytics, ...config.peerDcs.map((dc) => mirrorTopic(dc, TOPICS.analytics))],
           logger: logger.child({ component: 'usage-ingestor' }),
+        }),
+    },
+    {
+      provide: GatewayDirectory,
+      inject: [DataSource, KAFKA, ControlPlaneConfig, JsonLogger],
+      useFactory: (db: DataSource, kafka: Kafka, config: ControlPlaneConfig, logger: JsonLogger) =>
+        new GatewayDirectory({
+          db,
+          kafka,
+          dc: config.DC_ID,
+          forgetAfterSeconds: config.GATEWAY_FORGET_AFTER_SECONDS,
+          logger: logger.child({ component: 'gateway-directory' }),
         }),
     },
     EventSourcingLifecycle,

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ControlPlane } from '../support/control-plane';
+import { TestDatabase } from '../support/databases';
+import { eventually, RunningGateway, startGateway, startUpstream } from '../support/gateway';
+import { testBrokers } from '../support/test-env';
+
+const ADMIN = { username: 'ops-admin', password: 'a long enough admin password' };
+
+/**
+ * A control plane and a gateway of one DC, as real processes, talking only
+ * through Kafka: what is published in GraphQL becomes routable, a key revoked
+ * in GraphQL stops working at the gateway, the gateway's traffic shows up in
+ * `usage`, and the gateway is listed by `gateways`, then shown as gone.
+ */
+describe('a control plane and a gateway of one DC', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apim-cp-gw-'));
+  const run = randomBytes(3).toString('hex');
+  const gatewayId = `gw-cp-${run}`;
+  let db: TestDatabase;
+  let cp: ControlPlane;
+  let gateway: RunningGateway;
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let passed = false;
+
+  beforeAll(async () => {
+    db = await TestDatabase.create('cp_gw');
+    upstream = await startUpstream();
+    cp = new ControlPlane(db, join(dir, 'cp.log'), {
+      DC_ID: 'dc1',
+      APIM_ADMIN_USER: ADMIN.username,
+      APIM_ADMIN_PASSWORD: ADMIN.password,
+      GATEWAY_GONE_AFTER_SECONDS: '3',
+    });
+    await cp.start();
+    gateway = await startGateway(
+      { KAFKA_BROKERS: testBrokers('dc1').join(','), GATEWAY_ID: gatewayId, HEARTBEAT_INTERVAL_SECONDS: '1' },
+      'with-cp',
+    );
+  });
+
+  afterAll(async () => {
+    if (!passed) console.error(`control plane log tail:\n${readFileSync(join(dir, 'cp.log'), 'utf8').slice(-3000)}`);
+    await Promise.all([cp?.process.stop(), gateway?.process.stop(10_000)]);
+    await upstream?.close();
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('routes what GraphQL publishes, stops a key GraphQL revokes, counts the traffic in usage, and lists the gateway until it is gone', async () => {
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    const context = `/shop-${run}`;
+    const api = (
+      await cp.ok(
+        `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+        { input: { name: 'Shop', version: 'v1', context, upstreamUrls: [upstream.url] } },
+        admin,
+      )
+    ).createApi;
+    await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id: api.id }, admin);
+
+    const developer = await cp.signUp(`dev-${run}`, 'a developer password');
+    const app = (await cp.ok(`mutation { createApplication(input: { name: "Cart" }) { id } }`, {}, developer)).createApplication;
+    await cp.ok(
+      `mutation($app: ID!, $api: ID!) { subscribe(applicationId: $app, apiId: $api, tier: "Gold") { id } }`,
+      { app: app.id, api: api.id },
+      developer,
+    );
+    const { key, keyId } = (
+      await cp.ok(`mutation($app: ID!) { generateApiKey(applicationId: $app) { keyId key } }`, { app: app.id }, developer)
+    ).generateApiKey;
+
+    const call = () => fetch(`${gateway.url}${context}/v1/cart`, { headers: { apikey: key } });
+    await eventually(async () => expect((await call()).status).toBe(200), 60_000);
+
+    const from = new Date(Date.now() - 3600_000).toISOString();
+    const to = new Date(Date.now() + 3600_000).toISOString();
+    const usage = await eventually(async () => {
+      const data = await cp.ok(
+        `query($api: ID!, $from: String!, $to: String!) { usage(apiId: $api, from: $from, to: $to) { requests byDc { dc requests } } }`,
+        { api: api.id, from, to },
+        admin,
+      );
+      expect(data.usage.requests).toBeGreaterThanOrEqual(1);
+      return data.usage;
+    }, 60_000);
+    expect(usage.byDc).toEqual([{ dc: 'dc1', requests: usage.requests }]);
+
+    await cp.ok(`mutation($key: ID!) { revokeApiKey(keyId: $key) }`, { key: keyId }, developer);
+    await eventually(async () => expect((await call()).status).toBe(401), 30_000);
+
+    const listed = await eventually(async () => {
+      const { gateways } = await cp.ok(
+        `{ gateways { id dc status state lag digest lastSeen positions { topic partition next lag } } }`,
+        {},
+        admin,
+      );
+      const ours = gateways.find((g: { id: string }) => g.id === gatewayId);
+      expect(ours).toMatchObject({ dc: 'dc1', status: 'LIVE', state: 'ready' });
+      return ours;
+    }, 60_000);
+    expect(listed.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(listed.positions.some((p: { topic: string }) => p.topic === 'apim.events')).toBe(true);
+
+    const developerAsked = await cp.gql(`{ gateways { id } }`, {}, developer);
+    expect(developerAsked.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    await gateway.process.stop(10_000);
+    await eventually(async () => {
+      const { gateways } = await cp.ok(`{ gateways { id status } }`, {}, admin);
+      expect(gateways.find((g: { id: string }) => g.id === gatewayId)?.status).toBe('GONE');
+    }, 30_000);
+    const live = await cp.ok(`{ gateways(includeGone: false) { id } }`, {}, admin);
+    expect(live.gateways.map((g: { id: string }) => g.id)).not.toContain(gatewayId);
+    passed = true;
+  });
+});
