@@ -25,7 +25,9 @@ runMain('gateway-worker', async () => {
       },
     );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // `on`, not `once`: a second signal (a supervisor repeating itself, a process group signalled twice) must not
+  // take the default action and kill the process before its snapshot is written.
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   await gateway.start();
 });
