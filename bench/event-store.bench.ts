@@ -18,15 +18,11 @@ import { PostgresEventStore } from '../apps/control-plane/src/infrastructure/eve
 import { OutboxRelay } from '../apps/control-plane/src/infrastructure/outbox/outbox-relay';
 import { KafkaCluster } from '../tools/infra/kafka-cluster';
 import { createDatabase, dropDatabase, resolvePostgres } from '../tools/infra/postgres';
+import { argument } from './support/bench-infra';
 
 const EVENTS = Number(argument('--events') ?? 5000);
 const context = { originDc: 'dc1', epoch: 1, correlationId: 'bench', actor: 'bench' };
 const payload = (i: number) => ({ name: `P${i}`, requestsPerMinute: 100, burst: 10, unlimited: false });
-
-function argument(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 async function timed(label: string, work: () => Promise<unknown>): Promise<number> {
   process.stderr.write(`  ${label}...`);

@@ -12,29 +12,14 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka } from 'kafkajs';
-import { encodeEvent, EVENT_CATALOGUE, EventEnvelope, EventType, newEventId, sha256Hex, TOPICS } from '@apim/events';
+import { encodeEvent, EventEnvelope, EventType, newEnvelope, sha256Hex, TOPICS } from '@apim/events';
 import { freePort } from '../tools/infra/free-port';
 import { argument, benchGateway, benchKafka, printTable, progress, waitFor200 } from './support/bench-infra';
 
 const EVENTS = Number(argument('--events') ?? 100_000);
 
 function envelope(type: EventType, streamId: string, version: number, payload: object): EventEnvelope {
-  const entry = EVENT_CATALOGUE[type];
-  return {
-    eventId: newEventId(),
-    type,
-    schemaVersion: entry.current,
-    streamId,
-    streamType: entry.streamType,
-    version,
-    originDc: 'dc1',
-    epoch: 1,
-    occurredAt: new Date().toISOString(),
-    correlationId: randomUUID(),
-    causationId: null,
-    actor: 'user:bench',
-    payload,
-  };
+  return newEnvelope(type, streamId, version, payload, { originDc: 'dc1', epoch: 1, actor: 'user:bench' });
 }
 
 /** APIs (created + published), applications, and per application a subscription and a key: about EVENTS events. */

@@ -13,7 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeEvent, EVENT_CATALOGUE, EventEnvelope, EventType, newEventId, sha256Hex, TOPICS } from '@apim/events';
+import { encodeEvent, EventEnvelope, EventType, newEnvelope, sha256Hex, TOPICS } from '@apim/events';
 import { freePort } from '../tools/infra/free-port';
 import { GuardedProcess } from '../tools/infra/guarded-process';
 import { argument, benchGateway, benchKafka, printTable, progress, waitFor200 } from './support/bench-infra';
@@ -82,22 +82,7 @@ function wrk(url: string, headers: Record<string, string> = {}, seconds = DURATI
 }
 
 function envelope(type: EventType, streamId: string, version: number, payload: object): EventEnvelope {
-  const entry = EVENT_CATALOGUE[type];
-  return {
-    eventId: newEventId(),
-    type,
-    schemaVersion: entry.current,
-    streamId,
-    streamType: entry.streamType,
-    version,
-    originDc: 'dc1',
-    epoch: 1,
-    occurredAt: new Date().toISOString(),
-    correlationId: randomUUID(),
-    causationId: null,
-    actor: 'user:bench',
-    payload,
-  };
+  return newEnvelope(type, streamId, version, payload, { originDc: 'dc1', epoch: 1, actor: 'user:bench' });
 }
 
 async function main(): Promise<void> {

@@ -3,9 +3,14 @@ import { join } from 'node:path';
 import { Kafka } from 'kafkajs';
 import { createKafka, ensureTopics, TOPICS } from '@apim/events';
 import { freePort } from '../../tools/infra/free-port';
+import { startAppProcess } from '../../tools/infra/app-process';
 import { GuardedProcess } from '../../tools/infra/guarded-process';
 import { KafkaCluster } from '../../tools/infra/kafka-cluster';
 import { repoRoot } from '../../tools/infra/repo-root';
+import { waitForHttp } from '../../tools/infra/wait-for-http';
+
+/** Readiness and warm-up polls: often, since the cold-start figure is measured across one. */
+export const waitFor200 = (url: string) => waitForHttp(url, 120_000, 20);
 
 export function argument(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -37,25 +42,13 @@ export async function benchGateway(env: Record<string, string>): Promise<{ proce
   mkdirSync(logDir, { recursive: true });
   // APIM_BENCH_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to look inside the gateway during a run.
   const nodeArgs = (process.env.APIM_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = new GuardedProcess(process.execPath, [...nodeArgs, join(repoRoot(), 'dist', 'apps', 'gateway-worker', 'src', 'main.js')], {
-    logFile: join(logDir, `gateway-${port}.log`),
-    env: { PATH: process.env.PATH, DC_ID: 'dc1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
-  });
+  const child = startAppProcess(
+    'gateway-worker',
+    { DC_ID: 'dc1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    join(logDir, `gateway-${port}.log`),
+    nodeArgs,
+  );
   return { process: child, port, url: `http://127.0.0.1:${port}` };
-}
-
-/** Polls `url` until it answers 200; returns the milliseconds waited. */
-export async function waitFor200(url: string, timeoutMs = 120_000): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Prints rows as an aligned text table on stdout. */

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Kafka } from 'kafkajs';
 import {
   decodeGatewayHeartbeat,
   decodeUsageRecord,
@@ -12,7 +11,7 @@ import {
   UsageRecord,
 } from '@apim/events';
 import { freePort } from '../../tools/infra/free-port';
-import { waitForTopic } from '../support/events';
+import { readRecordsUntil } from '../support/events';
 import { EventWriter, testApiKey } from '../support/event-writer';
 import { eventually, Echo, rawRequest, RunningGateway, startGateway, startUpstream } from '../support/gateway';
 import { testKafka } from '../support/kafka';
@@ -350,25 +349,27 @@ describe('the gateway worker', () => {
     expect(metrics).toMatch(/apim_gateway_last_event_age_seconds\{[^}]*\} \d/);
     expect(metrics).toMatch(/apim_gateway_ready\{[^}]*\} 1/);
 
-    const usage = await readUntil<UsageRecord>(
+    const usage = await readRecordsUntil<UsageRecord>(
       kafka,
       TOPICS.analytics,
-      (value) => {
+      ({ value }) => {
         const decoded = decodeUsageRecord(value);
         return decoded.ok && decoded.record.gatewayId === gatewayId && decoded.record.apiId === apiId ? decoded.record : null;
       },
       (records) => records.some((r) => r.status === 429) && records.some((r) => r.status === 200),
+      30_000,
     );
     expect(usage.find((r) => r.status === 200)).toMatchObject({ dc: 'dc1', apiId, applicationId: appId, method: 'GET' });
 
-    const heartbeats = await readUntil<GatewayHeartbeat>(
+    const heartbeats = await readRecordsUntil<GatewayHeartbeat>(
       kafka,
       TOPICS.heartbeats,
-      (value) => {
+      ({ value }) => {
         const decoded = decodeGatewayHeartbeat(value);
         return decoded?.ok && decoded.heartbeat.gatewayId === gatewayId ? decoded.heartbeat : null;
       },
       (beats) => beats.some((b) => b.state === 'ready'),
+      30_000,
     );
     const beat = heartbeats.find((b) => b.state === 'ready')!;
     expect(beat).toMatchObject({ dc: 'dc1', gatewayId });
@@ -376,35 +377,3 @@ describe('the gateway worker', () => {
     expect(beat.positions.some((p) => p.topic === TOPICS.events)).toBe(true);
   });
 });
-
-/** Reads `topic` from the start, keeping what `pick` returns, until `done` holds. */
-async function readUntil<T>(
-  kafka: Kafka,
-  topic: string,
-  pick: (value: Buffer | null) => T | null,
-  done: (items: T[]) => boolean,
-): Promise<T[]> {
-  await waitForTopic(kafka, topic);
-  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
-  const items: T[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}: ${items.length} matching records`)), 30_000);
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          const item = pick(message.value);
-          if (item) items.push(item);
-          if (done(items)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return items;
-}

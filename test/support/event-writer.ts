@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, Producer } from 'kafkajs';
-import { encodeEvent, EventEnvelope, EventType, newEventId, sha256Hex, TOPICS, validateEnvelope, EVENT_CATALOGUE } from '@apim/events';
+import { encodeEvent, EventEnvelope, EventType, newEnvelope, sha256Hex, TOPICS, validateEnvelope } from '@apim/events';
 
 /**
  * Writes catalogue events straight to a DC's `apim.events`, as the outbox
@@ -26,22 +26,11 @@ export class EventWriter {
   /** Builds the next event of `streamId` without sending it (for batches). */
   envelope(type: EventType, streamId: string, payload: object): EventEnvelope {
     const version = (this.versions.get(streamId) ?? 0) + 1;
-    const entry = EVENT_CATALOGUE[type];
-    const candidate: EventEnvelope = {
-      eventId: newEventId(),
-      type,
-      schemaVersion: entry.current,
-      streamId,
-      streamType: entry.streamType,
-      version,
+    const candidate = newEnvelope(type, streamId, version, payload, {
       originDc: this.options.dc,
       epoch: this.options.epoch ?? 1,
-      occurredAt: new Date().toISOString(),
-      correlationId: randomUUID(),
-      causationId: null,
       actor: 'test',
-      payload,
-    };
+    });
     const checked = validateEnvelope(candidate);
     if (!checked.ok) throw new Error(`test event ${type} is invalid: ${checked.reason}`);
     this.versions.set(streamId, version);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka } from 'kafkajs';
+import { Kafka, KafkaMessage } from 'kafkajs';
 import { decodeEvent, EventEnvelope } from '@apim/events';
 import type { AppendContext, NewEvent } from '../../apps/control-plane/src/infrastructure/event-store/event-store';
 
@@ -27,21 +27,44 @@ export async function readTopicUntil(
   predicate: (events: EventEnvelope[]) => boolean,
   timeoutMs = 60_000,
 ): Promise<EventEnvelope[]> {
+  return readRecordsUntil(
+    kafka,
+    topic,
+    (message, partition) => {
+      const decoded = decodeEvent({ value: message.value, headers: message.headers });
+      if (!decoded.ok) throw new Error(`undecodable record on ${topic}: ${decoded.reason}`);
+      whereRead.set(decoded.envelope, `p${partition}@${message.offset}`);
+      return decoded.envelope;
+    },
+    predicate,
+    timeoutMs,
+  );
+}
+
+/**
+ * Reads `topic` from the beginning, keeping what `pick` returns for each
+ * record (null: skip it), until `done` holds for what was kept.
+ */
+export async function readRecordsUntil<T>(
+  kafka: Kafka,
+  topic: string,
+  pick: (message: KafkaMessage, partition: number) => T | null,
+  done: (items: T[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<T[]> {
   await waitForTopic(kafka, topic, timeoutMs);
   const consumer = kafka.consumer({ groupId: `reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
-  const events: EventEnvelope[] = [];
+  const items: T[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}: got ${events.length} events`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}: kept ${items.length} records`)), timeoutMs);
       void consumer.run({
         eachMessage: async ({ partition, message }) => {
-          const decoded = decodeEvent({ value: message.value, headers: message.headers });
-          if (!decoded.ok) throw new Error(`undecodable record on ${topic}: ${decoded.reason}`);
-          events.push(decoded.envelope);
-          whereRead.set(decoded.envelope, `p${partition}@${message.offset}`);
-          if (predicate(events)) {
+          const item = pick(message, partition);
+          if (item !== null) items.push(item);
+          if (done(items)) {
             clearTimeout(timer);
             resolve();
           }
@@ -51,7 +74,7 @@ export async function readTopicUntil(
   } finally {
     await consumer.disconnect();
   }
-  return events;
+  return items;
 }
 
 /** Waits until `topic` exists with a leader for every partition (an app creates it at boot, asynchronously). */

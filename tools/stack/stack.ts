@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDataSource } from '../../apps/control-plane/src/infrastructure/database/data-source';
 import { isListening } from '../infra/free-port';
+import { AppName, startAppProcess } from '../infra/app-process';
 import { GuardedProcess } from '../infra/guarded-process';
 import { KafkaCluster } from '../infra/kafka-cluster';
 import { createDatabase, PostgresServer, resolvePostgres } from '../infra/postgres';
-import { repoRoot } from '../infra/repo-root';
 
 /** Ports of one DC of the local topology (DESIGN.md section 10). */
 export interface DcLayout {
@@ -39,8 +39,6 @@ export const DEFAULT_LAYOUT: DcLayout[] = [
     database: 'apim_dc2',
   },
 ];
-
-type AppName = 'control-plane' | 'gateway-worker' | 'replicator';
 
 export interface StackDescription {
   startedAt: string;
@@ -171,10 +169,8 @@ export class LocalStack {
   }
 
   private launch(dc: string, app: AppName, env: Record<string, string>): void {
-    const main = join(repoRoot(), 'dist', 'apps', app, 'src', 'main.js');
     const logFile = join(this.options.runDir, 'logs', `${dc}-${app}.log`);
-    const child = new GuardedProcess(process.execPath, [main], { logFile, env: { PATH: process.env.PATH, ...env } });
-    this.apps.push({ dc, app, process: child });
+    this.apps.push({ dc, app, process: startAppProcess(app, env, logFile) });
   }
 
   private async waitForHealth(dc: string, app: AppName, port: number, timeoutMs = 60_000): Promise<void> {

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { createKafka, encodeGatewayHeartbeat, encodeUsageRecord, eventTopics, GATEWAY_HEARTBEAT, JsonLogger, TOPICS } from '@apim/events';
+import {
+  createKafka,
+  deadLetterMessage,
+  encodeGatewayHeartbeat,
+  encodeUsageRecord,
+  eventTopics,
+  GATEWAY_HEARTBEAT,
+  JsonLogger,
+  TOPICS,
+} from '@apim/events';
 import { GatewayConfig } from './config/gateway.config';
 import { EventFeed } from './feed/event-feed';
 import { SnapshotStore } from './feed/snapshot-store';
@@ -49,18 +58,7 @@ export class Gateway {
       topics: eventTopics(config.peerDcs),
       writesTo: [TOPICS.analytics, TOPICS.heartbeats, TOPICS.dlq],
       logger,
-      deadLetter: async (letter) =>
-        this.telemetry.enqueue(TOPICS.dlq, {
-          key: letter.key,
-          value: letter.value,
-          headers: {
-            'dlq.reason': letter.reason,
-            'dlq.source.topic': letter.sourceTopic,
-            'dlq.source.partition': String(letter.partition),
-            'dlq.source.offset': letter.offset,
-            'dlq.consumer': `gateway-${this.gatewayId}`,
-          },
-        }),
+      deadLetter: async (letter) => this.telemetry.enqueue(TOPICS.dlq, deadLetterMessage(letter, `gateway-${this.gatewayId}`)),
     });
     if (config.SNAPSHOT_FILE) this.snapshots = new SnapshotStore(config.SNAPSHOT_FILE, config.DC_ID);
     this.upstreams = new Upstreams({ connections: config.UPSTREAM_CONNECTIONS, keepAliveTimeoutMs: 30_000 });

@@ -1,5 +1,6 @@
 export * from './runtime';
 export * from './envelope';
+export * from './new-envelope';
 export * from './topics';
 export * from './catalogue';
 export { validatePayload } from './catalogue/payload-validation';

@@ -198,11 +198,8 @@ export class EventFeed {
     const { kafka, topics, dc, gatewayId } = this.options;
     this.admin = kafka.admin();
     await this.admin.connect();
-    await ensureTopics(this.admin, [...topics, ...this.options.writesTo]).catch(async (error: Error) => {
-      // Another process may have created one between our listing and our creating: look again once.
-      if (!/already exists/i.test(error.message)) throw error;
-      await ensureTopics(this.admin!, [...topics, ...this.options.writesTo]);
-    });
+    // kafkajs answers false, not an error, for topics another process created meanwhile.
+    await ensureTopics(this.admin, [...topics, ...this.options.writesTo]);
     const targets = new Map<string, bigint>();
     for (const topic of topics) {
       for (const { partition, high } of await this.admin.fetchTopicOffsets(topic)) targets.set(key(topic, partition), BigInt(high));

@@ -20,7 +20,8 @@ export interface UpstreamOptions {
  */
 export class Upstreams {
   private readonly pools = new Map<string, Pool>();
-  private readonly parsed = new Map<string, { origin: string; basePath: string }>();
+  /** Per upstream URL, resolved once: its pool and base path. */
+  private readonly targets = new Map<string, UpstreamTarget>();
   private readonly cursors = new Map<string, number>();
 
   constructor(private readonly options: UpstreamOptions) {}
@@ -30,18 +31,19 @@ export class Upstreams {
     const cursor = this.cursors.get(apiId) ?? 0;
     this.cursors.set(apiId, (cursor + 1) % urls.length);
     const url = urls[cursor % urls.length];
-    let target = this.parsed.get(url);
+    let target = this.targets.get(url);
     if (!target) {
       const parsed = new URL(url);
-      target = { origin: parsed.origin, basePath: parsed.pathname.replace(/\/+$/, '') };
-      this.parsed.set(url, target);
+      target = { origin: parsed.origin, basePath: parsed.pathname.replace(/\/+$/, ''), pool: this.pool(parsed.origin) };
+      this.targets.set(url, target);
     }
-    return { ...target, pool: this.pool(target.origin) };
+    return target;
   }
 
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
+    this.targets.clear();
     await Promise.allSettled(pools.map((pool) => pool.close()));
   }
 

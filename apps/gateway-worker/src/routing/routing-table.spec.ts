@@ -1,27 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { EVENT_CATALOGUE, EventEnvelope, EventType, newEventId, sha256Hex } from '@apim/events';
+import { EventEnvelope, EventType, newEnvelope, sha256Hex } from '@apim/events';
 import { RoutingTable } from './routing-table';
 
 const versions = new Map<string, number>();
 function event(type: EventType, streamId: string, payload: object): EventEnvelope {
   const version = (versions.get(streamId) ?? 0) + 1;
   versions.set(streamId, version);
-  const entry = EVENT_CATALOGUE[type];
-  return {
-    eventId: newEventId(),
-    type,
-    schemaVersion: entry.current,
-    streamId,
-    streamType: entry.streamType,
-    version,
-    originDc: 'dc1',
-    epoch: 1,
-    occurredAt: new Date().toISOString(),
-    correlationId: 'c',
-    causationId: null,
-    actor: null,
-    payload,
-  };
+  return newEnvelope(type, streamId, version, payload, { originDc: 'dc1', epoch: 1 });
 }
 
 function apiCreated(id: string, context = '/pay', operations = [{ method: '*', path: '/*', auth: 'apikey' }]): EventEnvelope {

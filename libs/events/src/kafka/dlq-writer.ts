@@ -1,4 +1,4 @@
-import { Producer } from 'kafkajs';
+import { Message, Producer } from 'kafkajs';
 import { TOPICS } from '../topics';
 
 /** What went to the DLQ and why. The original bytes are kept so nothing is lost. */
@@ -22,22 +22,21 @@ export class DlqWriter {
   ) {}
 
   async write(letter: DeadLetter): Promise<void> {
-    await this.producer.send({
-      topic: TOPICS.dlq,
-      acks: -1,
-      messages: [
-        {
-          key: letter.key,
-          value: letter.value,
-          headers: {
-            'dlq.reason': letter.reason,
-            'dlq.source.topic': letter.sourceTopic,
-            'dlq.source.partition': String(letter.partition),
-            'dlq.source.offset': letter.offset,
-            'dlq.consumer': this.consumer,
-          },
-        },
-      ],
-    });
+    await this.producer.send({ topic: TOPICS.dlq, acks: -1, messages: [deadLetterMessage(letter, this.consumer)] });
   }
+}
+
+/** The `apim.events.dlq` record of a dead letter written by `consumer`: the original bytes, the reason in headers. */
+export function deadLetterMessage(letter: DeadLetter, consumer: string): Message {
+  return {
+    key: letter.key,
+    value: letter.value,
+    headers: {
+      'dlq.reason': letter.reason,
+      'dlq.source.topic': letter.sourceTopic,
+      'dlq.source.partition': String(letter.partition),
+      'dlq.source.offset': letter.offset,
+      'dlq.consumer': consumer,
+    },
+  };
 }
