@@ -3,6 +3,7 @@ import { ApiReadModel1732000000001 } from './1732000000001-api-read-model';
 import { ControlPlaneReadModels1732000000002 } from './1732000000002-control-plane-read-models';
 import { UsageReadModel1732000000003 } from './1732000000003-usage-read-model';
 import { GatewayDirectory1732000000004 } from './1732000000004-gateway-directory';
+import { ReplicationStatus1732000000005 } from './1732000000005-replication-status';
 
 /** Every migration, oldest first. Schema changes happen only here. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   ControlPlaneReadModels1732000000002,
   UsageReadModel1732000000003,
   GatewayDirectory1732000000004,
+  ReplicationStatus1732000000005,
 ];

@@ -110,3 +110,67 @@ export function expectPerStreamOrder(events: EventEnvelope[], expectedVersions: 
     if (seen.get(stream) !== version) throw new Error(`stream ${stream}: expected up to version ${version}, saw ${seen.get(stream) ?? 0}`);
   }
 }
+
+/** A record as read back, for comparing a source partition with its mirror. */
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Every committed record of `topic` up to its end offsets at the time of the
+ * call, per partition in order. Transaction markers take offsets but are never
+ * delivered, so the end of a partition is known from the batches' last offsets.
+ */
+export async function readAllRecords(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<ReadRecord[][]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<number, bigint>();
+  try {
+    for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(partition, BigInt(high));
+  } finally {
+    await admin.disconnect();
+  }
+  const records: ReadRecord[][] = [...ends.keys()].map(() => []);
+  const reached = new Map<number, bigint>();
+  const done = () => [...ends].every(([partition, end]) => end === 0n || (reached.get(partition) ?? -1n) + 1n >= end);
+  if (done()) return records;
+  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out reading ${topic} to its end`)), timeoutMs);
+      const reach = (partition: number, offset: string) => {
+        if (BigInt(offset) > (reached.get(partition) ?? -1n)) reached.set(partition, BigInt(offset));
+        if (done()) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => reach(payload.partition, payload.lastOffset));
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const message of batch.messages) {
+            if (BigInt(message.offset) >= (ends.get(batch.partition) ?? 0n)) break;
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+            records[batch.partition].push({
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              value: message.value?.toString() ?? null,
+              headers,
+            });
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}

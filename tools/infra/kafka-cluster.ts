@@ -224,6 +224,7 @@ export class KafkaCluster {
       'offsets.topic.num.partitions=1',
       'transaction.state.log.replication.factor=1',
       'transaction.state.log.min.isr=1',
+      'transaction.state.log.num.partitions=1',
       'group.initial.rebalance.delay.ms=0',
       'num.network.threads=2',
       'num.io.threads=2',

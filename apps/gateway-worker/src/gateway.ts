@@ -9,7 +9,9 @@ import {
   eventTopics,
   GATEWAY_HEARTBEAT,
   JsonLogger,
+  TelemetryProducer,
   TOPICS,
+  within,
 } from '@apim/events';
 import { GatewayConfig } from './config/gateway.config';
 import { EventFeed } from './feed/event-feed';
@@ -19,7 +21,6 @@ import { refuse, sendRefusal } from './proxy/gateway-errors';
 import { RateLimiter } from './proxy/rate-limiter';
 import { Upstreams } from './proxy/upstreams';
 import { GatewayMetrics } from './telemetry/gateway-metrics';
-import { TelemetryProducer } from './telemetry/telemetry-producer';
 
 const VERSION = process.env.npm_package_version ?? '0.1.0';
 
@@ -248,6 +249,3 @@ export class Gateway {
 }
 
 /** Waits for `promise`, but no longer than `ms`. */
-function within(ms: number, promise: Promise<unknown>): Promise<unknown> {
-  return Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
-}

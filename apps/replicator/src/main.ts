@@ -1,18 +1,36 @@
 /**
  * Replicator of one DC: mirrors every peer DC's local topics into this DC's
- * cluster as `<peer>.<topic>`, with checkpoints kept in this cluster.
+ * cluster as `<peer>.<topic>`, exactly once, with checkpoints kept in this cluster.
  */
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { JsonLogger, loadConfig, nestLogger, runMain } from '@apim/events';
-import { AppModule } from './app.module';
+import { ConfigError, JsonLogger, loadConfig, runMain } from '@apim/events';
 import { ReplicatorConfig } from './config/replicator.config';
+import { Replicator } from './replicator';
 
 runMain('replicator', async () => {
   const config = loadConfig(ReplicatorConfig);
+  const missing = config.sources.filter((source) => source.brokers.length === 0).map((source) => source.dc);
+  if (missing.length > 0)
+    throw new ConfigError([{ variable: 'PEER_KAFKA_BROKERS', reason: `has no brokers for ${missing.join(', ')} (named in PEER_DCS)` }]);
+  if (config.sources.length === 0)
+    throw new ConfigError([{ variable: 'PEER_KAFKA_BROKERS', reason: `names no DC other than ${config.DC_ID}: nothing to mirror` }]);
   const logger = new JsonLogger({ service: 'replicator', dc: config.DC_ID }, config.LOG_LEVEL);
-  const app = await NestFactory.create(AppModule.register(config), { logger: nestLogger(logger) });
-  app.enableShutdownHooks();
-  await app.listen(config.PORT, '0.0.0.0');
-  logger.info('listening', { port: config.PORT });
+  const replicator = new Replicator(config, logger);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    replicator.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error('stop failed', { error: error.message });
+        process.exit(1);
+      },
+    );
+  };
+  // `on`, not `once`: a repeated signal must not kill the process in the middle of a transaction's end.
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  await replicator.start();
 });

@@ -12,3 +12,4 @@ export * from './kafka';
 export * from './analytics/usage-record';
 export * from './credentials';
 export * from './heartbeat/gateway-heartbeat';
+export * from './heartbeat/replication-heartbeat';

@@ -39,3 +39,16 @@ export const TOPIC_CONFIGS: Record<string, { numPartitions: number; configEntrie
   [TOPICS.checkpoints]: { numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
   [TOPICS.dlq]: { numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600 * 1000) }] },
 };
+
+/** Headers a replicator adds to each mirrored record (the record's own headers are kept). */
+export const MIRROR_HEADERS = {
+  /** The DC whose local topic the record was read from. */
+  source: 'apim.mirror.source',
+  /** Its offset in that DC's local topic (mirror offsets differ: transaction markers take offsets too). */
+  offset: 'apim.mirror.offset',
+} as const;
+
+/** Retention and partition count of a topic or of the local topic it mirrors; undefined for one the apps do not know. */
+export function topicConfig(topic: string): (typeof TOPIC_CONFIGS)[string] | undefined {
+  return TOPIC_CONFIGS[topic] ?? TOPIC_CONFIGS[Object.keys(TOPIC_CONFIGS).find((base) => topic.endsWith(`.${base}`)) ?? ''];
+}

@@ -1,5 +1,13 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { decodeGatewayHeartbeat, ensureTopics, GatewayHeartbeat, JsonLogger, TOPICS } from '@apim/events';
+import {
+  decodeGatewayHeartbeat,
+  decodeReplicationHeartbeat,
+  ensureTopics,
+  GatewayHeartbeat,
+  JsonLogger,
+  ReplicationHeartbeat,
+  TOPICS,
+} from '@apim/events';
 import { Queryable } from '../infrastructure/event-store/event-store';
 
 export interface GatewayDirectoryOptions {
@@ -39,11 +47,37 @@ const UPSERT = `
     last_event_at = EXCLUDED.last_event_at, positions = EXCLUDED.positions
   WHERE g.last_seen < EXCLUDED.last_seen`;
 
+/** The latest replication heartbeat per source DC wins. */
+const UPSERT_REPLICATION = `
+  INSERT INTO rm_replication AS r (source, replicator_id, state, last_seen, lag_records, lag_ms, records_per_second, partitions)
+  SELECT h.source, h.replicator_id, h.state, h.last_seen, h.lag_records, h.lag_ms, h.records_per_second, h.partitions
+    FROM jsonb_to_recordset($1::jsonb) AS h(
+      source text, replicator_id text, state text, last_seen timestamptz, lag_records bigint, lag_ms bigint,
+      records_per_second double precision, partitions jsonb)
+  ON CONFLICT (source) DO UPDATE SET
+    replicator_id = EXCLUDED.replicator_id, state = EXCLUDED.state, last_seen = EXCLUDED.last_seen,
+    lag_records = EXCLUDED.lag_records, lag_ms = EXCLUDED.lag_ms, records_per_second = EXCLUDED.records_per_second,
+    partitions = EXCLUDED.partitions
+  WHERE r.last_seen < EXCLUDED.last_seen`;
+
+/** How far this DC trails one peer, from the replicator's latest heartbeat. */
+export interface ReplicationRow {
+  source: string;
+  replicatorId: string;
+  state: string;
+  lastSeen: Date;
+  lagRecords: number;
+  lagMs: number;
+  recordsPerSecond: number;
+}
+
 /**
- * Lists this DC's gateways from their `gateway.heartbeat` records on the local
- * `apim.heartbeats` (heartbeats are not mirrored: each DC's control plane knows
- * its own gateways; `apimctl status` asks every DC). Gateways silent past the
- * forget period are deleted, so the list does not grow forever.
+ * Reads this DC's `apim.heartbeats`: lists its gateways from their
+ * `gateway.heartbeat` records (heartbeats are not mirrored: each DC's control
+ * plane knows its own gateways; `apimctl status` asks every DC), and keeps the
+ * replication lag from each peer from the replicator's `replication.heartbeat`.
+ * Gateways silent past the forget period are deleted, so the list does not
+ * grow forever.
  */
 export class GatewayDirectory {
   private consumer?: Consumer;
@@ -84,39 +118,75 @@ export class GatewayDirectory {
   }
 
   private async onBatch({ batch }: EachBatchPayload): Promise<void> {
-    const latest = new Map<string, GatewayHeartbeat>();
+    const gateways = new Map<string, GatewayHeartbeat>();
+    const replication = new Map<string, ReplicationHeartbeat>();
+    const later = (a: { at: string } | undefined, b: { at: string }) => !a || Date.parse(a.at) < Date.parse(b.at);
     for (const message of batch.messages) {
-      const decoded = decodeGatewayHeartbeat(message.value);
+      const decoded = decodeGatewayHeartbeat(message.value) ?? decodeReplicationHeartbeat(message.value);
       if (decoded === null) continue;
       if (!decoded.ok) {
         this.refused++;
-        this.options.logger.warn('invalid gateway heartbeat ignored', {
+        this.options.logger.warn('invalid heartbeat ignored', {
           partition: batch.partition,
           offset: message.offset,
           reason: decoded.reason,
         });
         continue;
       }
-      const previous = latest.get(decoded.heartbeat.gatewayId);
-      if (!previous || Date.parse(previous.at) < Date.parse(decoded.heartbeat.at))
-        latest.set(decoded.heartbeat.gatewayId, decoded.heartbeat);
+      const heartbeat = decoded.heartbeat;
+      if (heartbeat.kind === 'gateway.heartbeat') {
+        if (later(gateways.get(heartbeat.gatewayId), heartbeat)) gateways.set(heartbeat.gatewayId, heartbeat);
+      } else if (heartbeat.target === this.options.dc && later(replication.get(heartbeat.source), heartbeat)) {
+        replication.set(heartbeat.source, heartbeat);
+      }
     }
-    if (latest.size === 0) return;
-    const rows = [...latest.values()].map((h) => ({
-      gateway_id: h.gatewayId,
-      dc: h.dc,
-      version: h.version,
-      state: h.state,
-      started_at: h.startedAt,
-      last_seen: h.at,
-      lag: h.lag,
-      digest: h.digest,
-      last_event_at: h.lastEventAt,
-      positions: h.positions,
-    }));
-    await this.options.db.query(UPSERT, [JSON.stringify(rows)]);
-    this.applied += rows.length;
+    if (gateways.size > 0) {
+      const rows = [...gateways.values()].map((h) => ({
+        gateway_id: h.gatewayId,
+        dc: h.dc,
+        version: h.version,
+        state: h.state,
+        started_at: h.startedAt,
+        last_seen: h.at,
+        lag: h.lag,
+        digest: h.digest,
+        last_event_at: h.lastEventAt,
+        positions: h.positions,
+      }));
+      await this.options.db.query(UPSERT, [JSON.stringify(rows)]);
+      this.applied += rows.length;
+    }
+    if (replication.size > 0) {
+      const rows = [...replication.values()].map((h) => ({
+        source: h.source,
+        replicator_id: h.replicatorId,
+        state: h.state,
+        last_seen: h.at,
+        lag_records: h.lagRecords,
+        lag_ms: h.lagMs,
+        records_per_second: h.recordsPerSecond,
+        partitions: h.partitions,
+      }));
+      await this.options.db.query(UPSERT_REPLICATION, [JSON.stringify(rows)]);
+      this.applied += rows.length;
+    }
   }
+}
+
+/** How far this DC trails each peer, per the replicator's latest heartbeats. */
+export async function listReplication(db: Queryable): Promise<ReplicationRow[]> {
+  const rows = (await db.query(
+    `SELECT source, replicator_id, state, last_seen, lag_records, lag_ms, records_per_second FROM rm_replication ORDER BY source`,
+  )) as Record<string, unknown>[];
+  return rows.map((row) => ({
+    source: row.source as string,
+    replicatorId: row.replicator_id as string,
+    state: row.state as string,
+    lastSeen: row.last_seen as Date,
+    lagRecords: Number(row.lag_records),
+    lagMs: Number(row.lag_ms),
+    recordsPerSecond: Number(row.records_per_second),
+  }));
 }
 
 /** The gateways known to this DC, most recently seen first. */

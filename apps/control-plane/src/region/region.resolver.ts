@@ -8,7 +8,22 @@ import { CommandContext } from '../command-side/command-context';
 import { WriteGuard } from '../command-side/write-guard';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { RequestContext } from '../graphql/request-context';
-import { listGateways } from './gateway-directory';
+import { listGateways, listReplication } from './gateway-directory';
+
+/** A replicator without a heartbeat for this long is shown as silent. */
+const REPLICATOR_SILENT_AFTER_MS = 10_000;
+
+@ObjectType({ description: "How far the DC answering trails a peer: the mirror of the peer's events in the local cluster" })
+export class ReplicationLag {
+  @Field({ description: 'mirroring, starting, source-down, target-down, or replicator-silent (no heartbeat for 10 s)' }) state!: string;
+  @Field(() => Int, { description: "Peer records not yet in this DC's cluster" }) records!: number;
+  @Field(() => Int, {
+    description: 'Age in ms of the oldest peer record not yet mirrored (0 when none); grows while the replicator is silent',
+  })
+  ms!: number;
+  @Field({ description: "The replicator's latest heartbeat" }) lastSeen!: Date;
+  @Field({ description: 'Records mirrored per second over the last 10 s' }) recordsPerSecond!: number;
+}
 
 @ObjectType()
 export class Region {
@@ -17,6 +32,11 @@ export class Region {
   @Field(() => Int) epoch!: number;
   @Field({ description: 'The DC that answered this query' }) local!: boolean;
   @Field({ description: 'The primary stopped taking writes for a switchover' }) fenced!: boolean;
+  @Field(() => ReplicationLag, {
+    nullable: true,
+    description: 'For a peer: how far the DC answering trails it (null for itself, or before any replicator heartbeat)',
+  })
+  replication!: ReplicationLag | null;
 }
 
 @ObjectType({ description: 'Where a gateway stands on one partition it reads' })
@@ -97,7 +117,23 @@ export class RegionResolver {
   async regions(): Promise<Region[]> {
     const region = await this.guard.region();
     const activeActive = this.config.REPLICATION_MODE === 'active-active';
+    const now = Date.now();
+    const replication = new Map(
+      (await listReplication(this.db)).map((row) => {
+        const silentFor = now - row.lastSeen.getTime();
+        const silent = silentFor > REPLICATOR_SILENT_AFTER_MS;
+        const lag: ReplicationLag = {
+          state: silent ? 'replicator-silent' : row.state,
+          records: row.lagRecords,
+          ms: silent ? row.lagMs + silentFor : row.lagMs,
+          lastSeen: row.lastSeen,
+          recordsPerSecond: row.recordsPerSecond,
+        };
+        return [row.source, lag];
+      }),
+    );
     return this.config.allDcs.map((dc) => ({
+      replication: dc === this.config.DC_ID ? null : (replication.get(dc) ?? null),
       dc,
       role: activeActive ? 'ACTIVE' : dc === region.effectivePrimary ? 'PRIMARY' : 'STANDBY',
       epoch: region.epoch,

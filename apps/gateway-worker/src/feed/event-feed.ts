@@ -225,6 +225,14 @@ export class EventFeed {
       retry: { retries: 1_000_000, initialRetryTime: 250, maxRetryTime: 5000 },
     });
     consumer.on(consumer.events.FETCH, () => (this.lastFetchAt = Date.now()));
+    // A batch of markers only (the end of a transactional mirror) never reaches eachBatch.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) {
+        this.passed(payload.topic, payload.partition, payload.lastOffset);
+        this.highWatermarks.set(key(payload.topic, payload.partition), BigInt(payload.highWatermark));
+        this.checkCaughtUp();
+      }
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.options.logger.warn('event consumer crashed', { error: payload.error.message, restart: payload.restart });
       if (!payload.restart && !this.stopped) void this.disconnect().then(() => this.start());
@@ -248,10 +256,16 @@ export class EventFeed {
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    let complete = true;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!isRunning() || isStale()) {
+        complete = false;
+        break;
+      }
       await this.onMessage(batch.topic, batch.partition, message);
     }
+    // A mirror is written in transactions: its commit markers take offsets but are never delivered.
+    if (complete) this.passed(batch.topic, batch.partition, batch.lastOffset());
     this.highWatermarks.set(key(batch.topic, batch.partition), BigInt(batch.highWatermark));
     this.lastFetchAt = Date.now();
     this.checkCaughtUp();
@@ -297,6 +311,11 @@ export class EventFeed {
       this.offsets.release(event.topic, event.partition, event.offset);
     }
     this.processed(topic, partition, message.offset);
+  }
+
+  /** Records up to `lastOffset` were all seen (the last ones may be transaction markers). */
+  private passed(topic: string, partition: number, lastOffset: string): void {
+    if (BigInt(lastOffset) + 1n > (this.next.get(key(topic, partition)) ?? 0n)) this.processed(topic, partition, lastOffset);
   }
 
   private processed(topic: string, partition: number, offset: string): void {

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventFeed } from '../feed/event-feed';
 import type { RateLimiter } from '../proxy/rate-limiter';
-import type { TelemetryProducer } from './telemetry-producer';
+import type { TelemetryProducer } from '@apim/events';
 
 export interface GatewayMetricsSources {
   dc: string;

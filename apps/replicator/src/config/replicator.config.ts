@@ -1,14 +1,32 @@
-import { Matches } from 'class-validator';
+import { IsInt, Matches, Max, Min } from 'class-validator';
 import { DcConfig } from '@apim/events';
 
 const PEER_BROKERS = /^[a-z][a-z0-9]{0,15}=[A-Za-z0-9.:,-]+(;[a-z][a-z0-9]{0,15}=[A-Za-z0-9.:,-]+)*$/;
 
+/** The replicator runs in the target DC (`DC_ID`, `KAFKA_BROKERS`) and pulls from every peer. */
 export class ReplicatorConfig extends DcConfig {
   override PORT = 9090;
 
   /** Every peer DC's Kafka brokers: `dc2=host:port[,host:port];dc3=...`. */
   @Matches(PEER_BROKERS, { message: 'must look like dc2=host:port[,host:port][;dc3=host:port]' })
   PEER_KAFKA_BROKERS!: string;
+
+  /** A heartbeat per source DC into this DC's apim.heartbeats this often. */
+  @IsInt({ message: 'must be an integer' })
+  @Min(100)
+  @Max(60_000)
+  HEARTBEAT_INTERVAL_MS: number = 1000;
+
+  /** How often the peers' topics, partitions and end offsets are looked at. */
+  @IsInt({ message: 'must be an integer' })
+  @Min(200)
+  @Max(300_000)
+  TOPOLOGY_REFRESH_MS: number = 2000;
+
+  /** A source whose cluster has not answered for this long counts as down (`/readyz`, heartbeat state). */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1000)
+  SOURCE_DOWN_AFTER_MS: number = 10_000;
 
   get peerBrokers(): Map<string, string[]> {
     return new Map(
@@ -17,5 +35,12 @@ export class ReplicatorConfig extends DcConfig {
         return [dc, brokers.split(',')];
       }),
     );
+  }
+
+  /** The peers this replicator mirrors from: `PEER_DCS` when set (each must have brokers), else every DC in PEER_KAFKA_BROKERS. */
+  get sources(): { dc: string; brokers: string[] }[] {
+    const brokers = this.peerBrokers;
+    const peers = this.peerDcs.length > 0 ? this.peerDcs : [...brokers.keys()];
+    return peers.filter((dc) => dc !== this.DC_ID).map((dc) => ({ dc, brokers: brokers.get(dc) ?? [] }));
   }
 }

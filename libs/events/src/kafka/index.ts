@@ -1,3 +1,4 @@
 export * from './dlq-writer';
 export * from './kafka-client';
 export * from './partition-offsets';
+export * from './telemetry-producer';

@@ -1,6 +1,6 @@
 import { Admin, Kafka, logLevel, LogEntry } from 'kafkajs';
 import { JsonLogger } from '../runtime/logger';
-import { TOPIC_CONFIGS } from '../topics';
+import { topicConfig } from '../topics';
 
 /** A kafkajs client whose own log lines come out as our JSON lines (warnings and errors only). */
 export function createKafka(options: { brokers: string[]; clientId: string; logger?: JsonLogger }): Kafka {
@@ -34,13 +34,9 @@ export async function ensureTopics(admin: Admin, topics: string[]): Promise<void
   await admin.createTopics({
     waitForLeaders: true,
     topics: missing.map((topic) => {
-      const config = TOPIC_CONFIGS[topic] ?? TOPIC_CONFIGS[baseTopic(topic)];
+      const config = topicConfig(topic);
       if (!config) throw new Error(`no configuration for topic ${topic}`);
       return { topic, numPartitions: config.numPartitions, replicationFactor: 1, configEntries: config.configEntries };
     }),
   });
-}
-
-function baseTopic(topic: string): string {
-  return Object.keys(TOPIC_CONFIGS).find((base) => topic.endsWith(`.${base}`)) ?? topic;
 }

@@ -3,3 +3,4 @@ export * from './dc-config';
 export * from './logger';
 export * from './run-main';
 export * from './polling-loop';
+export * from './within';

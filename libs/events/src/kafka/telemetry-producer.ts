@@ -1,8 +1,8 @@
 import { Kafka, Message, Partitioners, Producer } from 'kafkajs';
-import { JsonLogger } from '@apim/events';
+import { JsonLogger } from '../runtime/logger';
 
 /**
- * Sends the gateway's telemetry (usage records, heartbeats, dead letters) to
+ * Sends telemetry (usage records, heartbeats, dead letters) to
  * Kafka in batches, off the request path. Telemetry is not an event: when
  * Kafka is down the buffer keeps the newest `maxBuffered` records and counts
  * what it had to drop, rather than growing until the process dies.

@@ -1,0 +1,394 @@
+import { randomBytes } from 'node:crypto';
+import { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { JsonLogger, MIRROR_HEADERS, mirrorTopic, topicConfig } from '@apim/events';
+import { MirrorProgress } from './mirror-progress';
+
+export interface SourceMirrorOptions {
+  /** The DC mirrored from, and the one mirrored into (this replicator's own). */
+  source: string;
+  target: string;
+  sourceKafka: Kafka;
+  targetKafka: Kafka;
+  /** The source's local topics to mirror (those that do not exist yet are picked up when they appear). */
+  topics: readonly string[];
+  logger: JsonLogger;
+  /** How often the source's topics, partitions and end offsets are looked at. */
+  refreshMs: number;
+  /** Largest fetch per partition, so that one batch fits one produce request. */
+  maxBytesPerPartition?: number;
+}
+
+/** `source-down` / `target-down`: that cluster does not answer; the mirror retries and catches up by itself. */
+export type MirrorState = 'starting' | 'mirroring' | 'source-down' | 'target-down' | 'stopped';
+
+/** Partition layout of the source topics being mirrored: topic -> partition count. */
+type Layout = Map<string, number>;
+
+/** The topology changed under a running session: start a new one (not an error). */
+class Relayout extends Error {}
+
+const sameLayout = (a: Layout, b: Layout) => a.size === b.size && [...a].every(([topic, count]) => b.get(topic) === count);
+/** Checkpoints are re-committed this often even when nothing flows, so the broker never expires them. */
+const CHECKPOINT_REFRESH_MS = 60 * 60 * 1000;
+/** A cluster that does not answer a probe this fast counts as down. */
+const PROBE_TIMEOUT_MS = 3000;
+
+/**
+ * Mirrors one source DC's local topics into this DC's cluster as
+ * `<source>.<topic>`, same partition, same key, value, timestamp and headers,
+ * plus the source DC and source offset as headers.
+ *
+ * Exactly once: every source batch is written in one Kafka transaction of the
+ * target cluster together with its checkpoint (the next source offset,
+ * committed as the offset of the mirror partition in the consumer group
+ * `apim-replicator.<source>` of the target cluster). A restarted or relocated
+ * replicator first initialises the same transactional id, which fences any
+ * older instance and aborts its open transaction, then reads the checkpoints,
+ * so a record is either mirrored and checkpointed, or neither. Consumers read
+ * the mirrors `read_committed` (kafkajs' default).
+ *
+ * Any failure ends the session; the loop starts a new one with back-off, from
+ * the checkpoints. Topics that appear and partitions that are added in the
+ * source start a new session too, so no restart of the process is needed.
+ */
+export class SourceMirror {
+  readonly progress = new MirrorProgress();
+  state: MirrorState = 'starting';
+  lastError: string | null = null;
+  sessions = 0;
+  transactions = 0;
+  private stopped = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private session?: { consumer?: Consumer; producer?: Producer; sourceAdmin?: Admin; targetAdmin?: Admin; groupId?: string };
+  private failure: Error | null = null;
+  private txnChain: Promise<unknown> = Promise.resolve();
+  private lastCommitAt = 0;
+  /** Which cluster the step in progress talks to: names the one at fault when it fails. */
+  private phase: 'source' | 'target' = 'source';
+  private readonly probes: { source?: Promise<boolean>; target?: Promise<boolean> } = {};
+
+  constructor(readonly options: SourceMirrorOptions) {}
+
+  get checkpointGroup(): string {
+    return `apim-replicator.${this.options.source}`;
+  }
+
+  get transactionalId(): string {
+    return `apim-replicator.${this.options.source}.${this.options.target}`;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    for (let attempt = 0; !this.stopped;) {
+      try {
+        this.sessions++;
+        await this.runSession();
+        attempt = 0;
+      } catch (error) {
+        if (this.stopped) break;
+        if (error instanceof Relayout) {
+          this.options.logger.info('source topics or partitions changed; mirroring them from the checkpoints', {
+            source: this.options.source,
+            layout: error.message,
+          });
+          attempt = 0;
+          continue;
+        }
+        attempt++;
+        this.lastError = `${this.phase} cluster: ${(error as Error).message}`;
+        this.state = this.phase === 'target' ? 'target-down' : 'source-down';
+        this.options.logger.warn('mirror session ended; retrying from the checkpoints', {
+          source: this.options.source,
+          attempt,
+          error: this.lastError,
+        });
+        await this.pause(Math.min(10_000, 250 * 2 ** Math.min(attempt, 6)));
+      } finally {
+        await this.closeSession();
+      }
+    }
+  }
+
+  private async runSession(): Promise<void> {
+    const { source, target, sourceKafka, targetKafka, logger } = this.options;
+    const session: NonNullable<SourceMirror['session']> = {};
+    this.session = session;
+    this.failure = null;
+
+    this.state = 'starting';
+    this.phase = 'source';
+    session.sourceAdmin = sourceKafka.admin();
+    await session.sourceAdmin.connect();
+    const layout = await this.sourceLayout(session.sourceAdmin);
+    this.progress.sourceAnswered(Date.now());
+
+    this.phase = 'target';
+    session.targetAdmin = targetKafka.admin();
+    await session.targetAdmin.connect();
+    await this.ensureMirrorTopics(session.targetAdmin, layout);
+
+    // Initialising the transactional id fences an older instance and aborts its open transaction:
+    // the checkpoints read next are final.
+    session.producer = targetKafka.producer({ transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    await session.producer.connect();
+    await (await session.producer.transaction()).abort();
+    const checkpoints = await this.readCheckpoints(session.targetAdmin, layout);
+
+    if (layout.size === 0) {
+      this.state = 'mirroring';
+      await this.watch(session, layout);
+      return;
+    }
+
+    this.phase = 'source';
+    session.groupId = `apim-replicator-${target}-${randomBytes(4).toString('hex')}`;
+    for (const [topic, partitions] of checkpoints) {
+      const known = [...partitions].filter(([, offset]) => offset >= 0n);
+      if (known.length > 0)
+        await session.sourceAdmin.setOffsets({
+          groupId: session.groupId,
+          topic,
+          partitions: known.map(([partition, offset]) => ({ partition, offset: offset.toString() })),
+        });
+    }
+    const consumer = sourceKafka.consumer({
+      groupId: session.groupId,
+      maxWaitTimeInMs: 50,
+      maxBytes: 32 * 1024 * 1024,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 768 * 1024,
+      sessionTimeout: 30_000,
+      retry: { retries: 5, initialRetryTime: 250, maxRetryTime: 5000 },
+    });
+    session.consumer = consumer;
+    consumer.on(consumer.events.FETCH, () => this.progress.sourceAnswered(Date.now()));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.fail(payload.error, 'source');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...layout.keys()], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.mirrorBatch(payload) });
+    this.state = 'mirroring';
+    this.lastError = null;
+    logger.info('mirroring', { source, target, topics: Object.fromEntries(layout), checkpointGroup: this.checkpointGroup });
+    await this.watch(session, layout);
+  }
+
+  /** Until stopped, a failure, or a new layout: probes both clusters, refreshes end offsets, re-commits idle checkpoints. */
+  private async watch(session: NonNullable<SourceMirror['session']>, layout: Layout): Promise<void> {
+    while (!this.stopped) {
+      if (this.failure) throw this.failure;
+      let relayout: Layout | null = null;
+      const sourceUp = await this.probe('source', async () => {
+        const now = await this.sourceLayout(session.sourceAdmin!);
+        if (!sameLayout(now, layout)) relayout = now;
+        for (const topic of layout.keys()) {
+          for (const { partition, high } of await session.sourceAdmin!.fetchTopicOffsets(topic))
+            this.progress.observeEnd(topic, partition, BigInt(high), Date.now());
+        }
+        this.progress.sourceAnswered(Date.now());
+      });
+      if (relayout) throw new Relayout(JSON.stringify(Object.fromEntries(relayout)));
+      const targetUp = await this.probe('target', () => session.targetAdmin!.describeCluster());
+      if (this.failure) throw this.failure;
+      this.state = !targetUp ? 'target-down' : !sourceUp ? 'source-down' : 'mirroring';
+      if (targetUp && Date.now() - this.lastCommitAt > CHECKPOINT_REFRESH_MS) await this.refreshCheckpoints(session);
+      await this.pause(this.options.refreshMs);
+    }
+  }
+
+  /**
+   * True when `call` answers within PROBE_TIMEOUT_MS. kafkajs retries a call to
+   * a cluster that is down for a long time: such a call stays the one in
+   * flight, and the probe answers false until it ends, rather than piling up.
+   */
+  private async probe(cluster: 'source' | 'target', call: () => Promise<unknown>): Promise<boolean> {
+    const inFlight = (this.probes[cluster] ??= call()
+      .then(
+        () => true,
+        (error: Error) => {
+          this.lastError = `${cluster} cluster: ${error.message}`;
+          return false;
+        },
+      )
+      .finally(() => (this.probes[cluster] = undefined)));
+    const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), PROBE_TIMEOUT_MS).unref());
+    const up = await Promise.race([inFlight, timedOut]);
+    if (!up && this.lastError?.startsWith(cluster) !== true) this.lastError = `${cluster} cluster does not answer`;
+    return up;
+  }
+
+  private async mirrorBatch({ batch }: EachBatchPayload): Promise<void> {
+    const { messages, topic, partition } = batch;
+    if (messages.length === 0 || this.failure || this.stopped) return;
+    const producer = this.session?.producer;
+    if (!producer) return;
+    this.progress.observeEnd(topic, partition, BigInt(batch.highWatermark), Date.now());
+    this.progress.pending(topic, partition, Number(messages[0].timestamp));
+    const next = BigInt(messages[messages.length - 1].offset) + 1n;
+    const mirror = mirrorTopic(this.options.source, topic);
+    try {
+      await this.inTransaction(producer, async (txn) => {
+        await txn.send({
+          topic: mirror,
+          messages: messages.map((message) => ({
+            key: message.key,
+            value: message.value,
+            partition,
+            timestamp: message.timestamp,
+            headers: { ...message.headers, [MIRROR_HEADERS.source]: this.options.source, [MIRROR_HEADERS.offset]: message.offset },
+          })),
+        });
+        await txn.sendOffsets({
+          consumerGroupId: this.checkpointGroup,
+          topics: [{ topic: mirror, partitions: [{ partition, offset: next.toString() }] }],
+        });
+      });
+    } catch (error) {
+      this.progress.abandoned(topic, partition);
+      this.fail(error as Error, 'target');
+      return;
+    }
+    this.progress.mirrored(topic, partition, next, messages.length, Date.now());
+    this.state = 'mirroring';
+  }
+
+  /** One transaction at a time on the producer; an aborted one leaves neither records nor checkpoint behind. */
+  private inTransaction(producer: Producer, work: (txn: Awaited<ReturnType<Producer['transaction']>>) => Promise<void>): Promise<void> {
+    const run = this.txnChain.then(async () => {
+      const txn = await producer.transaction();
+      try {
+        await work(txn);
+        await txn.commit();
+        this.transactions++;
+        this.lastCommitAt = Date.now();
+      } catch (error) {
+        await txn.abort().catch(() => undefined);
+        throw error;
+      }
+    });
+    this.txnChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Commits the current checkpoints again (a transaction without records), so that the broker's offset retention never drops them. */
+  private async refreshCheckpoints(session: NonNullable<SourceMirror['session']>): Promise<void> {
+    if (!session.producer) return;
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const p of this.progress.report(Date.now(), Number.POSITIVE_INFINITY)) {
+      if (p.next === '0') continue;
+      const mirror = mirrorTopic(this.options.source, p.topic);
+      if (!byTopic.has(mirror)) byTopic.set(mirror, []);
+      byTopic.get(mirror)!.push({ partition: p.partition, offset: p.next });
+    }
+    if (byTopic.size === 0) {
+      this.lastCommitAt = Date.now();
+      return;
+    }
+    await this.inTransaction(session.producer, (txn) =>
+      txn.sendOffsets({
+        consumerGroupId: this.checkpointGroup,
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      }),
+    );
+  }
+
+  /** The mirrored topics that exist in the source, with their partition counts. */
+  private async sourceLayout(admin: Admin): Promise<Layout> {
+    const existing = new Set(await admin.listTopics());
+    const topics = this.options.topics.filter((topic) => existing.has(topic));
+    const layout: Layout = new Map();
+    if (topics.length === 0) return layout;
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+    for (const { name, partitions } of metadata) layout.set(name, partitions.length);
+    return layout;
+  }
+
+  /** Each mirror has at least its source's partitions, so that every record keeps its partition. */
+  private async ensureMirrorTopics(admin: Admin, layout: Layout): Promise<void> {
+    if (layout.size === 0) return;
+    const existing = new Set(await admin.listTopics());
+    const mirrors = [...layout].map(([topic, count]) => ({ topic, mirror: mirrorTopic(this.options.source, topic), count }));
+    const missing = mirrors.filter(({ mirror }) => !existing.has(mirror));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map(({ mirror, count }) => ({
+          topic: mirror,
+          numPartitions: count,
+          replicationFactor: 1,
+          configEntries: topicConfig(mirror)?.configEntries ?? [],
+        })),
+      });
+    }
+    const present = mirrors.filter(({ mirror }) => existing.has(mirror));
+    if (present.length === 0) return;
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present.map(({ mirror }) => mirror) });
+    const grow = present
+      .map(({ mirror, count }) => ({ topic: mirror, count, has: metadata.find((t) => t.name === mirror)?.partitions.length ?? 0 }))
+      .filter(({ count, has }) => has < count);
+    if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map(({ topic, count }) => ({ topic, count })) });
+  }
+
+  /** Source topic -> partition -> next source offset to mirror (-1: never mirrored, start at the beginning). */
+  private async readCheckpoints(admin: Admin, layout: Layout): Promise<Map<string, Map<number, bigint>>> {
+    const checkpoints = new Map<string, Map<number, bigint>>();
+    if (layout.size === 0) return checkpoints;
+    const mirrors = [...layout.keys()].map((topic) => mirrorTopic(this.options.source, topic));
+    const fetched = await admin.fetchOffsets({ groupId: this.checkpointGroup, topics: mirrors });
+    for (const { topic: mirror, partitions } of fetched) {
+      const topic = mirror.slice(this.options.source.length + 1);
+      const count = layout.get(topic) ?? 0;
+      const byPartition = new Map<number, bigint>();
+      for (const { partition, offset } of partitions) {
+        if (partition >= count) continue;
+        const next = BigInt(offset);
+        byPartition.set(partition, next);
+        this.progress.resumeFrom(topic, partition, next < 0n ? 0n : next);
+      }
+      checkpoints.set(topic, byPartition);
+    }
+    return checkpoints;
+  }
+
+  private fail(error: Error, cluster: 'source' | 'target'): void {
+    if (!this.failure) this.phase = cluster;
+    this.failure ??= error;
+    this.wake?.();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private async closeSession(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (!session) return;
+    await session.consumer?.disconnect().catch(() => undefined);
+    // Let a transaction in flight end (committed or aborted) before its producer goes.
+    await this.txnChain;
+    await session.producer?.disconnect().catch(() => undefined);
+    if (session.groupId && session.sourceAdmin) await session.sourceAdmin.deleteGroups([session.groupId]).catch(() => undefined);
+    await session.sourceAdmin?.disconnect().catch(() => undefined);
+    await session.targetAdmin?.disconnect().catch(() => undefined);
+    if (this.stopped) this.state = 'stopped';
+  }
+}

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { eventually, startUpstream } from '../support/gateway';
+import { ADMIN, TwoDcWorld } from '../support/two-dc';
+
+/**
+ * Two DCs in active-passive mode, each with its own Kafka cluster, database,
+ * control plane and replicator, talking only through the replicators: what
+ * dc1 (the primary) writes reaches dc2's read models and dc2's gateway.
+ */
+describe('two DCs, active-passive, through the replicators', () => {
+  const world = new TwoDcWorld('apdc');
+  const run = randomBytes(3).toString('hex');
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let passed = 0;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    await world.start();
+  }, 240_000);
+
+  afterAll(async () => {
+    if (passed < 2) console.error(world.logTails());
+    await world.stop();
+    await upstream?.close();
+  }, 120_000);
+
+  it('a write in dc1 becomes visible in dc2 read models and at dc2 gateway, and dc2 reports its lag behind dc1', async () => {
+    const { dc1, dc2 } = world.cps;
+    const gateway = await world.startGateway('dc2', 'gw');
+    const admin = await dc1.login(ADMIN.username, ADMIN.password);
+    const context = `/orders-${run}`;
+    const api = (
+      await dc1.ok(
+        `mutation($input: CreateApiInput!) { createApi(input: $input) { id homeDc } }`,
+        { input: { name: 'Orders', version: 'v1', context, upstreamUrls: [upstream.url] } },
+        admin,
+      )
+    ).createApi;
+    expect(api.homeDc).toBe('dc1');
+    await dc1.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id: api.id }, admin);
+    const developer = await dc1.signUp(`dev-${run}`, 'a developer password');
+    const app = (await dc1.ok(`mutation { createApplication(input: { name: "Shop" }) { id } }`, {}, developer)).createApplication;
+    await dc1.ok(
+      `mutation($app: ID!, $api: ID!) { subscribe(applicationId: $app, apiId: $api, tier: "Gold") { id } }`,
+      {
+        app: app.id,
+        api: api.id,
+      },
+      developer,
+    );
+    const { key } = (await dc1.ok(`mutation($app: ID!) { generateApiKey(applicationId: $app) { key } }`, { app: app.id }, developer))
+      .generateApiKey;
+
+    // dc2's read models: the admin (a user is events too) logs in at dc2 and sees the published API.
+    const adminAtDc2 = await eventually(() => dc2.login(ADMIN.username, ADMIN.password), 60_000, 250);
+    await eventually(
+      async () => {
+        const { apis } = await dc2.ok(`{ apis { id state context homeDc } }`, {}, adminAtDc2);
+        expect(apis).toContainEqual({ id: api.id, state: 'PUBLISHED', context, homeDc: 'dc1' });
+      },
+      60_000,
+      250,
+    );
+
+    // dc2's gateway routes it with the key generated in dc1.
+    await eventually(
+      async () => {
+        const response = await fetch(`${gateway.url}${context}/v1/items`, { headers: { apikey: key } });
+        expect(response.status).toBe(200);
+      },
+      60_000,
+      250,
+    );
+
+    // dc2 knows how far it trails dc1, from the replicator's heartbeats (records and ms, 0 once caught up).
+    const regions = await eventually(
+      async () => {
+        const { regions } = await dc2.ok(`{ regions { dc role epoch local replication { state records ms lastSeen } } }`, {}, adminAtDc2);
+        expect(regions.find((r: { dc: string }) => r.dc === 'dc1').replication).toMatchObject({ state: 'mirroring', records: 0, ms: 0 });
+        return regions;
+      },
+      30_000,
+      250,
+    );
+    expect(regions).toContainEqual(expect.objectContaining({ dc: 'dc1', role: 'PRIMARY', epoch: 1, local: false }));
+    expect(regions).toContainEqual({ dc: 'dc2', role: 'STANDBY', epoch: 1, local: true, replication: null });
+    passed++;
+  }, 180_000);
+
+  it('the standby refuses writes with READ_ONLY_REGION naming the primary, and changes nothing', async () => {
+    const { dc2 } = world.cps;
+    const admin = await dc2.login(ADMIN.username, ADMIN.password);
+    const before = (await dc2.ok(`{ apis { id } }`, {}, admin)).apis.length;
+    const refused = await dc2.gql(
+      `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+      { input: { name: 'Nope', version: 'v1', context: `/nope-${run}`, upstreamUrls: [upstream.url] } },
+      admin,
+    );
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'READ_ONLY_REGION', primary: 'dc1' });
+    expect((await dc2.ok(`{ apis { id } }`, {}, admin)).apis.length).toBe(before);
+    passed++;
+  }, 60_000);
+});

@@ -1,0 +1,128 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../tools/infra/free-port';
+import { GuardedProcess } from '../../tools/infra/guarded-process';
+import { KafkaCluster } from '../../tools/infra/kafka-cluster';
+import { repoRoot } from '../../tools/infra/repo-root';
+import { startAppProcess, waitForHttp } from './apps';
+import { ControlPlane } from './control-plane';
+import { TestDatabase } from './databases';
+import { RunningGateway, startGateway } from './gateway';
+
+export type Dc = 'dc1' | 'dc2';
+const PEER: Record<Dc, Dc> = { dc1: 'dc2', dc2: 'dc1' };
+
+export const ADMIN = { username: 'sre-admin', password: 'a long enough admin password' };
+
+/**
+ * Two DCs of a test's own: a Kafka cluster, a database, a control plane and a
+ * replicator (pulling from the other DC) each, and gateways on demand, all real
+ * processes. The shared test clusters are not used: DCs here are stopped and
+ * restarted, and their topics must hold this world's events only.
+ */
+export class TwoDcWorld {
+  readonly clusters: Record<Dc, KafkaCluster>;
+  readonly dbs = {} as Record<Dc, TestDatabase>;
+  readonly cps = {} as Record<Dc, ControlPlane>;
+  readonly replicators = {} as Record<Dc, { process: GuardedProcess; url: string }>;
+  readonly gateways: RunningGateway[] = [];
+  readonly logDir: string;
+
+  constructor(
+    readonly name: string,
+    private readonly cpEnv: Record<string, string> = {},
+  ) {
+    this.logDir = join(repoRoot(), '.run', 'test', `${name}-${process.pid}`);
+    rmSync(this.logDir, { recursive: true, force: true });
+    mkdirSync(this.logDir, { recursive: true });
+    this.clusters = {
+      dc1: new KafkaCluster({ name: `${name}-dc1`, dataDir: join(this.logDir, 'kafka-dc1'), heap: '384m' }),
+      dc2: new KafkaCluster({ name: `${name}-dc2`, dataDir: join(this.logDir, 'kafka-dc2'), heap: '384m' }),
+    };
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.clusters.dc1.start(), this.clusters.dc2.start()]);
+    for (const dc of ['dc1', 'dc2'] as Dc[]) this.dbs[dc] = await TestDatabase.create(`${this.name}_${dc}`);
+    await Promise.all((['dc1', 'dc2'] as Dc[]).map((dc) => this.startControlPlane(dc)));
+    await Promise.all((['dc1', 'dc2'] as Dc[]).map((dc) => this.startReplicator(dc)));
+  }
+
+  brokers(dc: Dc): string {
+    return this.clusters[dc].brokers;
+  }
+
+  async startControlPlane(dc: Dc): Promise<ControlPlane> {
+    const cp = new ControlPlane(this.dbs[dc], join(this.logDir, `cp-${dc}.log`), {
+      DC_ID: dc,
+      PEER_DCS: PEER[dc],
+      KAFKA_BROKERS: this.brokers(dc),
+      PRIMARY_DC: 'dc1',
+      APIM_ADMIN_USER: ADMIN.username,
+      APIM_ADMIN_PASSWORD: ADMIN.password,
+      ...this.cpEnv,
+    });
+    this.cps[dc] = cp;
+    await cp.start();
+    return cp;
+  }
+
+  async startReplicator(dc: Dc): Promise<void> {
+    const port = await freePort();
+    const process = startAppProcess(
+      'replicator',
+      {
+        DC_ID: dc,
+        KAFKA_BROKERS: this.brokers(dc),
+        PEER_DCS: PEER[dc],
+        PEER_KAFKA_BROKERS: `${PEER[dc]}=${this.brokers(PEER[dc])}`,
+        PORT: String(port),
+        HEARTBEAT_INTERVAL_MS: '500',
+        TOPOLOGY_REFRESH_MS: '500',
+      },
+      join(this.logDir, `replicator-${dc}.log`),
+    );
+    const url = `http://127.0.0.1:${port}`;
+    this.replicators[dc] = { process, url };
+    await waitForHttp(`${url}/healthz`);
+  }
+
+  async startGateway(dc: Dc, name: string): Promise<RunningGateway> {
+    const gateway = await startGateway(
+      {
+        DC_ID: dc,
+        PEER_DCS: PEER[dc],
+        KAFKA_BROKERS: this.brokers(dc),
+        GATEWAY_ID: `${this.name}-${name}`,
+        HEARTBEAT_INTERVAL_SECONDS: '1',
+      },
+      `${this.name}-${name}`,
+    );
+    this.gateways.push(gateway);
+    return gateway;
+  }
+
+  /** The last lines of every log, for a failed test's output. */
+  logTails(bytes = 2500): string {
+    const files = ['cp-dc1.log', 'cp-dc2.log', 'replicator-dc1.log', 'replicator-dc2.log'];
+    return files
+      .map((file) => {
+        try {
+          return `--- ${file}\n${readFileSync(join(this.logDir, file), 'utf8').slice(-bytes)}`;
+        } catch {
+          return `--- ${file}: none`;
+        }
+      })
+      .join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([
+      ...Object.values(this.cps).map((cp) => cp.process?.stop(10_000)),
+      ...Object.values(this.replicators).map((r) => r.process.stop(10_000)),
+      ...this.gateways.map((g) => g.process.stop(10_000)),
+    ]);
+    await Promise.all([this.clusters.dc1.stop(), this.clusters.dc2.stop()]);
+    await Promise.all(Object.values(this.dbs).map((db) => db.drop().catch(() => undefined)));
+  }
+}
