@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eventually, startUpstream } from '../support/gateway';
-import { ADMIN, TwoDcWorld } from '../support/two-dc';
+import { ADMIN, apimctl, TwoDcWorld } from '../support/two-dc';
 
 /**
  * Two DCs in active-passive mode, each with its own Kafka cluster, database,
@@ -19,7 +19,7 @@ describe('two DCs, active-passive, through the replicators', () => {
   }, 240_000);
 
   afterAll(async () => {
-    if (passed < 2) console.error(world.logTails());
+    if (passed < 3) console.error(world.logTails());
     await world.stop();
     await upstream?.close();
   }, 120_000);
@@ -100,4 +100,69 @@ describe('two DCs, active-passive, through the replicators', () => {
     expect((await dc2.ok(`{ apis { id } }`, {}, admin)).apis.length).toBe(before);
     passed++;
   }, 60_000);
+
+  it('fails over to dc2 with dc1 down (apimctl), dc2 takes writes, and dc1 back demotes itself; both agree', async () => {
+    const { dc2 } = world.cps;
+    const status = await apimctl(world, ['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^dc1\s+PRIMARY\s+1\s/m);
+    expect(status.stdout).toMatch(/^dc2\s+STANDBY\s+1\s+dc1: 0 rec \/ 0 ms/m);
+
+    // dc1 is lost: control plane, replicator and Kafka cluster.
+    await Promise.all([world.cps.dc1.process.stop(10_000), world.replicators.dc1.process.stop(10_000)]);
+    await world.clusters.dc1.stop();
+    const down = await apimctl(world, ['status']);
+    expect(down.code).toBe(3);
+    expect(down.stdout).toMatch(/^dc1\s+UNREACHABLE/m);
+
+    const failover = await apimctl(world, ['failover', '--to', 'dc2']);
+    expect(failover).toMatchObject({ code: 0 });
+    expect(failover.stdout).toContain('dc2 is now primary in epoch 2');
+    const admin = await dc2.login(ADMIN.username, ADMIN.password);
+    const created = await dc2.ok(
+      `mutation($input: CreateApiInput!) { createApi(input: $input) { id homeDc } }`,
+      { input: { name: 'After failover', version: 'v1', context: `/after-${run}`, upstreamUrls: [upstream.url] } },
+      admin,
+    );
+    expect(created.createApi.homeDc).toBe('dc2');
+
+    // dc1 returns: it imports region.promoted{dc2, 2} and refuses writes, naming dc2.
+    await world.clusters.dc1.start();
+    await world.startControlPlane('dc1');
+    await world.startReplicator('dc1');
+    const dc1 = world.cps.dc1;
+    const adminAtDc1 = await dc1.login(ADMIN.username, ADMIN.password);
+    await eventually(
+      async () => {
+        const refused = await dc1.gql(
+          `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+          { input: { name: 'Old primary', version: 'v1', context: `/old-${run}`, upstreamUrls: [upstream.url] } },
+          adminAtDc1,
+        );
+        expect(refused.errors?.[0].extensions).toMatchObject({ code: 'READ_ONLY_REGION', primary: 'dc2' });
+      },
+      60_000,
+      250,
+    );
+    await eventually(
+      async () => {
+        const { apis } = await dc1.ok(`{ apis { id } }`, {}, adminAtDc1);
+        expect(apis.map((a: { id: string }) => a.id)).toContain(created.createApi.id);
+      },
+      60_000,
+      250,
+    );
+    const agreed = await eventually(
+      async () => {
+        const result = await apimctl(world, ['status']);
+        expect(result.code).toBe(0);
+        return result;
+      },
+      30_000,
+      500,
+    );
+    expect(agreed.stdout).toMatch(/^dc1\s+STANDBY\s+2\s/m);
+    expect(agreed.stdout).toMatch(/^dc2\s+PRIMARY\s+2\s/m);
+    passed++;
+  }, 240_000);
 });

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { replicatorEnv } from '../../tools/infra/app-process';
 import { freePort } from '../../tools/infra/free-port';
 import { GuardedProcess } from '../../tools/infra/guarded-process';
 import { KafkaCluster } from '../../tools/infra/kafka-cluster';
@@ -72,11 +73,7 @@ export class TwoDcWorld {
     const process = startAppProcess(
       'replicator',
       {
-        DC_ID: dc,
-        KAFKA_BROKERS: this.brokers(dc),
-        PEER_DCS: PEER[dc],
-        PEER_KAFKA_BROKERS: `${PEER[dc]}=${this.brokers(PEER[dc])}`,
-        PORT: String(port),
+        ...replicatorEnv(dc, this.brokers(dc), PEER[dc], this.brokers(PEER[dc]), port),
         HEARTBEAT_INTERVAL_MS: '500',
         TOPOLOGY_REFRESH_MS: '500',
       },
@@ -125,4 +122,21 @@ export class TwoDcWorld {
     await Promise.all([this.clusters.dc1.stop(), this.clusters.dc2.stop()]);
     await Promise.all(Object.values(this.dbs).map((db) => db.drop().catch(() => undefined)));
   }
+}
+
+/** Runs the compiled apimctl as a subprocess (as an SRE would), against both DCs' control planes. */
+export async function apimctl(
+  world: TwoDcWorld,
+  args: string[],
+  endpoints = `dc1=${world.cps.dc1.url},dc2=${world.cps.dc2.url}`,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(repoRoot(), 'dist', 'apps', 'apimctl', 'src', 'main.js'), '--endpoints', endpoints, '--timeout', '3000', ...args],
+      { env: { PATH: process.env.PATH, APIMCTL_USER: ADMIN.username, APIMCTL_PASSWORD: ADMIN.password }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
 }

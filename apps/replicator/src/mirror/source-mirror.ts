@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { JsonLogger, MIRROR_HEADERS, mirrorTopic, topicConfig } from '@apim/events';
 import { MirrorProgress } from './mirror-progress';
 
@@ -30,6 +30,29 @@ class Relayout extends Error {}
 const sameLayout = (a: Layout, b: Layout) => a.size === b.size && [...a].every(([topic, count]) => b.get(topic) === count);
 /** Checkpoints are re-committed this often even when nothing flows, so the broker never expires them. */
 const CHECKPOINT_REFRESH_MS = 60 * 60 * 1000;
+/** Estimated bytes per produce request: well under the brokers' default 1 MiB `message.max.bytes`. */
+const MAX_SEND_BYTES = 512 * 1024;
+
+/** Splits `messages` into runs whose estimated encoded size (with the two mirror headers) stays under `maxBytes`. */
+export function chunks(messages: KafkaMessage[], maxBytes: number): KafkaMessage[][] {
+  const result: KafkaMessage[][] = [];
+  let current: KafkaMessage[] = [];
+  let size = 0;
+  for (const message of messages) {
+    let bytes = 80 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
+    for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + String(value ?? '').length + 4;
+    if (current.length > 0 && size + bytes > maxBytes) {
+      result.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(message);
+    size += bytes;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
 /** A cluster that does not answer a probe this fast counts as down. */
 const PROBE_TIMEOUT_MS = 3000;
 
@@ -238,16 +261,19 @@ export class SourceMirror {
     const mirror = mirrorTopic(this.options.source, topic);
     try {
       await this.inTransaction(producer, async (txn) => {
-        await txn.send({
-          topic: mirror,
-          messages: messages.map((message) => ({
-            key: message.key,
-            value: message.value,
-            partition,
-            timestamp: message.timestamp,
-            headers: { ...message.headers, [MIRROR_HEADERS.source]: this.options.source, [MIRROR_HEADERS.offset]: message.offset },
-          })),
-        });
+        // The added headers make records bigger than fetched: split so that no request passes the broker's limit.
+        for (const chunk of chunks(messages, MAX_SEND_BYTES)) {
+          await txn.send({
+            topic: mirror,
+            messages: chunk.map((message) => ({
+              key: message.key,
+              value: message.value,
+              partition,
+              timestamp: message.timestamp,
+              headers: { ...message.headers, [MIRROR_HEADERS.source]: this.options.source, [MIRROR_HEADERS.offset]: message.offset },
+            })),
+          });
+        }
         await txn.sendOffsets({
           consumerGroupId: this.checkpointGroup,
           topics: [{ topic: mirror, partitions: [{ partition, offset: next.toString() }] }],

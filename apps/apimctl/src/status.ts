@@ -1,0 +1,121 @@
+import { ControlPlaneClient, CtlError, EXIT } from './control-planes';
+
+export interface RegionRow {
+  dc: string;
+  role: string;
+  epoch: number;
+  local: boolean;
+  fenced: boolean;
+  replication: { state: string; records: number; ms: number; lastSeen: string } | null;
+}
+
+/** What one DC's control plane says, or why it could not be asked. */
+export interface DcStatus {
+  dc: string;
+  url: string;
+  reachable: boolean;
+  error?: string;
+  regions?: RegionRow[];
+  gateways?: { live: number; gone: number; maxLag: number };
+}
+
+const QUERY = `{
+  regions { dc role epoch local fenced replication { state records ms lastSeen } }
+  gateways { status lag }
+}`;
+
+/** Asks every control plane at once; an unreachable one is a row, not a failure. */
+export async function fetchStatus(clients: ControlPlaneClient[]): Promise<DcStatus[]> {
+  return Promise.all(
+    clients.map(async (client): Promise<DcStatus> => {
+      try {
+        const data = await client.request<{ regions: RegionRow[]; gateways: { status: string; lag: number }[] }>(QUERY);
+        const live = data.gateways.filter((g) => g.status === 'LIVE');
+        return {
+          dc: client.dc,
+          url: client.url,
+          reachable: true,
+          regions: data.regions,
+          gateways: { live: live.length, gone: data.gateways.length - live.length, maxLag: Math.max(0, ...live.map((g) => g.lag)) },
+        };
+      } catch (error) {
+        if (error instanceof CtlError && error.exitCode === EXIT.refused) throw error;
+        return { dc: client.dc, url: client.url, reachable: false, error: (error as Error).message };
+      }
+    }),
+  );
+}
+
+/** Exit code and problem of a status: unreachable DCs first, then disagreement on primary or epoch. */
+export function verdict(statuses: DcStatus[]): { exitCode: number; problem?: string } {
+  const down = statuses.filter((s) => !s.reachable);
+  if (down.length > 0) return { exitCode: EXIT.unreachable, problem: `unreachable: ${down.map((s) => s.dc).join(', ')}` };
+  const views = statuses.map((s) => {
+    const self = s.regions!.find((r) => r.local);
+    const primary = s.regions!.find((r) => r.role === 'PRIMARY')?.dc ?? 'active-active';
+    return { dc: s.dc, primary, epoch: self?.epoch ?? 0 };
+  });
+  const distinct = new Set(views.map((v) => `${v.primary}@${v.epoch}`));
+  if (distinct.size > 1)
+    return {
+      exitCode: EXIT.disagree,
+      problem: `the DCs disagree: ${views.map((v) => `${v.dc} sees primary ${v.primary} in epoch ${v.epoch}`).join('; ')}`,
+    };
+  return { exitCode: EXIT.ok };
+}
+
+export function renderStatus(statuses: DcStatus[]): string {
+  const rows = statuses.map((s) => {
+    if (!s.reachable) return [s.dc, 'UNREACHABLE', '-', '-', '-', '-', s.error ?? ''];
+    const self = s.regions!.find((r) => r.local)!;
+    const lags = s.regions!.filter((r) => !r.local).map((r) => `${r.dc}: ${formatLag(r.replication)}`);
+    const gateways = `${s.gateways!.live} live, ${s.gateways!.gone} gone`;
+    return [
+      s.dc,
+      self.role + (self.fenced ? ' (fenced)' : ''),
+      String(self.epoch),
+      lags.join('; ') || '-',
+      gateways,
+      String(s.gateways!.maxLag),
+      s.url,
+    ];
+  });
+  return table(['DC', 'ROLE', 'EPOCH', 'BEHIND PEERS', 'GATEWAYS', 'GW LAG', 'CONTROL PLANE'], rows);
+}
+
+export function renderLag(statuses: DcStatus[]): string {
+  const rows: string[][] = [];
+  for (const s of statuses) {
+    if (!s.reachable) {
+      rows.push([s.dc, '-', 'UNREACHABLE', '-', '-', '-']);
+      continue;
+    }
+    for (const region of s.regions!.filter((r) => !r.local)) {
+      const lag = region.replication;
+      rows.push([
+        s.dc,
+        region.dc,
+        lag?.state ?? 'no heartbeat yet',
+        lag ? String(lag.records) : '-',
+        lag ? String(lag.ms) : '-',
+        lag?.lastSeen ?? '-',
+      ]);
+    }
+  }
+  return table(['DC', 'BEHIND', 'STATE', 'RECORDS', 'MS', 'LAST HEARTBEAT'], rows);
+}
+
+function formatLag(lag: RegionRow['replication']): string {
+  if (!lag) return 'no heartbeat yet';
+  return lag.state === 'mirroring' ? `${lag.records} rec / ${lag.ms} ms` : `${lag.state}, ${lag.records} rec / ${lag.ms} ms`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,333 @@
+/**
+ * Replication benchmark: our replicator against Apache Kafka's MirrorMaker 2,
+ * between the same two clusters, in one run.
+ *
+ * 1. Throughput: N records (default 1,000,000, ~100 bytes, 6 partitions) are
+ *    written to dc1's `apim.events` first; then each mirror runs alone and
+ *    copies them into dc2. Records/s from the first record seen in dc2 to the
+ *    last, so that neither start-up time (a JVM's, a Node process's) counts.
+ * 2. Latency: with each mirror running and caught up, records are written at
+ *    a steady rate (default 5,000/s for 10 s) and a consumer in dc2 measures,
+ *    per record, its arrival minus its source timestamp (both mirrors keep it).
+ *
+ * `npm run bench:replication -- --records 1000000 --rate 5000 --seconds 10`
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { mirrorTopic } from '@apim/events';
+import { replicatorEnv, startAppProcess } from '../tools/infra/app-process';
+import { freePort } from '../tools/infra/free-port';
+import { GuardedProcess } from '../tools/infra/guarded-process';
+import { ensureKafkaClasspath } from '../tools/infra/kafka-classpath';
+import { KafkaCluster } from '../tools/infra/kafka-cluster';
+import { repoRoot } from '../tools/infra/repo-root';
+import { waitForHttp } from '../tools/infra/wait-for-http';
+import { argument, printTable, progress } from './support/bench-infra';
+
+const RECORDS = Number(argument('--records') ?? 1_000_000);
+const RATE = Number(argument('--rate') ?? 5000);
+const SECONDS = Number(argument('--seconds') ?? 10);
+const PARTITIONS = 6;
+const TOPIC = 'apim.events';
+const VALUE = Buffer.from('x'.repeat(80));
+
+interface Mirror {
+  name: string;
+  /** The topic in dc2 it writes to. */
+  target: string;
+  start: () => Promise<void>;
+  /** Source records mirrored so far. */
+  mirrored: () => Promise<number>;
+  stop: () => Promise<void>;
+}
+
+interface Result {
+  name: string;
+  records: number;
+  seconds: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const dir = join(repoRoot(), '.run', 'bench', `replication-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const dc1 = new KafkaCluster({ name: 'bench-dc1', dataDir: join(dir, 'dc1'), heap: '768m', log: progress });
+  const dc2 = new KafkaCluster({ name: 'bench-dc2', dataDir: join(dir, 'dc2'), heap: '768m', log: progress });
+  const running: GuardedProcess[] = [];
+  try {
+    await Promise.all([dc1.start(), dc2.start()]);
+    const source = new Kafka({ clientId: 'bench-source', brokers: [dc1.brokers], logLevel: logLevel.NOTHING });
+    const target = new Kafka({ clientId: 'bench-target', brokers: [dc2.brokers], logLevel: logLevel.NOTHING });
+    const admin = source.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+    await admin.disconnect();
+
+    progress(`writing ${RECORDS.toLocaleString()} records to dc1 ${TOPIC}`);
+    await produceBurst(source, RECORDS);
+
+    const mirrors: Mirror[] = [ourReplicator(dir, dc1, dc2, target, running), mirrorMaker2(dir, dc1, dc2, target, running)];
+    const results: Result[] = [];
+    for (const mirror of mirrors) {
+      // Earlier latency runs add records: each mirror copies everything the topic holds when it starts.
+      const count = await sourceRecords(source);
+      progress(`${mirror.name}: mirroring ${count.toLocaleString()} records`);
+      await mirror.start();
+      const { seconds } = await timeCatchUp(mirror, count);
+      progress(`${mirror.name}: ${count.toLocaleString()} records in ${seconds.toFixed(2)} s; now ${RATE}/s for ${SECONDS} s`);
+      const latencies = await measureLatency(source, target, mirror.target);
+      await mirror.stop();
+      latencies.sort((a, b) => a - b);
+      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+      results.push({
+        name: mirror.name,
+        records: count,
+        seconds,
+        rate: count / seconds,
+        p50: at(0.5),
+        p99: at(0.99),
+        max: latencies[latencies.length - 1],
+      });
+    }
+
+    console.log(`\nReplication of ${RECORDS.toLocaleString()} records (~${VALUE.length + 10} bytes, ${PARTITIONS} partitions) dc1 -> dc2`);
+    console.log(`latency: ${(RATE * SECONDS).toLocaleString()} records at ${RATE}/s, arrival in dc2 minus source timestamp\n`);
+    printTable(
+      ['mirror', 'records', 'seconds', 'records/s', 'p50 ms', 'p99 ms', 'max ms'],
+      results.map((r) => [
+        r.name,
+        r.records.toLocaleString(),
+        r.seconds.toFixed(2),
+        Math.round(r.rate).toLocaleString(),
+        r.p50,
+        r.p99,
+        r.max,
+      ]),
+    );
+    const [ours, mm2] = results;
+    console.log(
+      `\nthroughput ours/MM2: ${(ours.rate / mm2.rate).toFixed(2)} (target >= 1.00); p99 ours/MM2: ${(ours.p99 / Math.max(1, mm2.p99)).toFixed(2)} (target < 1.00)`,
+    );
+  } finally {
+    await Promise.all(running.map((p) => p.stop(10_000)));
+    await Promise.all([dc1.stop(), dc2.stop()]);
+  }
+}
+
+async function sourceRecords(kafka: Kafka): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(TOPIC)).reduce((sum, p) => sum + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function produceBurst(kafka: Kafka, count: number): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const batch = 5000;
+  let lastReport = Date.now();
+  for (let sent = 0; sent < count; sent += batch) {
+    const n = Math.min(batch, count - sent);
+    // One send per partition, so every batch is one record batch of one partition.
+    const messages = Array.from({ length: n }, (_, i) => ({
+      key: `k${(sent + i) % 1000}`,
+      value: VALUE,
+      partition: (sent + i) % PARTITIONS,
+    }));
+    await producer.send({ topic: TOPIC, acks: -1, messages });
+    if (Date.now() - lastReport > 2000) {
+      progress(`  ${(sent + n).toLocaleString()} written`);
+      lastReport = Date.now();
+    }
+  }
+  await producer.disconnect();
+}
+
+/** Polls progress every 50 ms: time from the first mirrored record to the last. */
+async function timeCatchUp(mirror: Mirror, count: number): Promise<{ seconds: number }> {
+  let firstAt = 0;
+  let firstCount = 0;
+  let lastReport = Date.now();
+  for (const deadline = Date.now() + 30 * 60_000; Date.now() < deadline;) {
+    const done = await mirror.mirrored();
+    if (done > 0 && firstAt === 0) {
+      firstAt = Date.now();
+      firstCount = done;
+    }
+    if (done >= count) {
+      const seconds = (Date.now() - firstAt) / 1000;
+      // Records already there at the first poll came at no measured cost: scale them in.
+      return { seconds: firstCount >= count ? 0.001 : (seconds * count) / (count - firstCount) };
+    }
+    if (Date.now() - lastReport > 2000) {
+      progress(`  ${mirror.name}: ${done.toLocaleString()} mirrored`);
+      lastReport = Date.now();
+    }
+    await sleep(50);
+  }
+  throw new Error(`${mirror.name} did not mirror ${count} records in 30 minutes`);
+}
+
+/** Writes RATE records/s for SECONDS to dc1 and returns each one's replication latency, seen by a consumer in dc2. */
+async function measureLatency(source: Kafka, target: Kafka, topic: string): Promise<number[]> {
+  const total = RATE * SECONDS;
+  const latencies: number[] = [];
+  const consumer = target.consumer({ groupId: `bench-latency-${Date.now()}`, maxWaitTimeInMs: 5, minBytes: 1 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  let fetching!: () => void;
+  const fetched = new Promise<void>((resolve) => (fetching = resolve));
+  consumer.on(consumer.events.FETCH, () => fetching());
+  let allIn!: () => void;
+  const arrived = new Promise<void>((resolve) => (allIn = resolve));
+  const startedAt = Date.now();
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const now = Date.now();
+      for (const message of batch.messages) {
+        const sentAt = Number(message.timestamp);
+        if (sentAt >= startedAt) latencies.push(now - sentAt);
+      }
+      if (latencies.length >= total) allIn();
+    },
+  });
+  await fetched;
+  await sleep(1000);
+
+  const producer = source.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const tickMs = 10;
+  const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
+  const begin = Date.now();
+  for (let sent = 0, tick = 0; sent < total; tick++) {
+    const n = Math.min(perTick, total - sent);
+    const now = Date.now();
+    await producer.send({
+      topic: TOPIC,
+      messages: Array.from({ length: n }, (_, i) => ({ key: `k${(sent + i) % 1000}`, value: VALUE, timestamp: String(now) })),
+    });
+    sent += n;
+    const wait = begin + (tick + 1) * tickMs - Date.now();
+    if (wait > 0) await sleep(wait);
+  }
+  await producer.disconnect();
+  await Promise.race([arrived, sleep(60_000)]);
+  await consumer.disconnect();
+  if (latencies.length < total) progress(`  only ${latencies.length} of ${total} records arrived within 60 s`);
+  return latencies;
+}
+
+function ourReplicator(dir: string, dc1: KafkaCluster, dc2: KafkaCluster, target: Kafka, running: GuardedProcess[]): Mirror {
+  let process: GuardedProcess | undefined;
+  const admin = target.admin();
+  return {
+    name: 'apim replicator',
+    target: mirrorTopic('dc1', TOPIC),
+    async start() {
+      const port = await freePort();
+      process = startAppProcess(
+        'replicator',
+        { ...replicatorEnv('dc2', dc2.brokers, 'dc1', dc1.brokers, port), LOG_LEVEL: 'warn' },
+        join(dir, 'replicator.log'),
+      );
+      running.push(process);
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, 20);
+      await admin.connect();
+    },
+    async mirrored() {
+      // Exact even with transaction markers in the mirror: the checkpoints are source offsets.
+      const [offsets] = await admin.fetchOffsets({ groupId: 'apim-replicator.dc1', topics: [mirrorTopic('dc1', TOPIC)] });
+      return offsets?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) ?? 0;
+    },
+    async stop() {
+      await admin.disconnect();
+      await process?.stop(10_000);
+    },
+  };
+}
+
+function mirrorMaker2(dir: string, dc1: KafkaCluster, dc2: KafkaCluster, target: Kafka, running: GuardedProcess[]): Mirror {
+  let process: GuardedProcess | undefined;
+  const admin = target.admin();
+  const topic = `src.${TOPIC}`;
+  return {
+    name: 'MirrorMaker 2',
+    target: topic,
+    async start() {
+      const libs = ensureKafkaClasspath(progress);
+      const config = join(dir, 'mm2.properties');
+      writeFileSync(
+        config,
+        [
+          'clusters = src, dst',
+          `src.bootstrap.servers = ${dc1.brokers}`,
+          `dst.bootstrap.servers = ${dc2.brokers}`,
+          'src->dst.enabled = true',
+          `src->dst.topics = ${TOPIC}`,
+          'dst->src.enabled = false',
+          'dst->src.emit.heartbeats.enabled = false',
+          'replication.factor = 1',
+          'checkpoints.topic.replication.factor = 1',
+          'heartbeats.topic.replication.factor = 1',
+          'offset-syncs.topic.replication.factor = 1',
+          'offset.storage.replication.factor = 1',
+          'status.storage.replication.factor = 1',
+          'config.storage.replication.factor = 1',
+          'refresh.topics.interval.seconds = 1',
+          'emit.checkpoints.interval.seconds = 5',
+          'sync.group.offsets.enabled = false',
+          'sync.topic.acls.enabled = false',
+          '',
+        ].join('\n'),
+      );
+      const log4j = join(dir, 'mm2-log4j.properties');
+      writeFileSync(
+        log4j,
+        'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n',
+      );
+      process = new GuardedProcess(
+        'java',
+        [
+          '-Xms256m',
+          '-Xmx768m',
+          `-Dlog4j.configuration=file:${log4j}`,
+          '-cp',
+          `${libs}/*`,
+          'org.apache.kafka.connect.mirror.MirrorMaker',
+          config,
+        ],
+        { logFile: join(dir, 'mm2.log') },
+      );
+      running.push(process);
+      await admin.connect();
+    },
+    async mirrored() {
+      const topics = await admin.listTopics();
+      if (!topics.includes(topic)) return 0;
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    },
+    async stop() {
+      await admin.disconnect();
+      await process?.stop(15_000);
+    },
+  };
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(error.stack ?? error.message);
+    process.exit(1);
+  },
+);
