@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
 import { JsonLogger, MIRROR_HEADERS, mirrorTopic, topicConfig } from '@apim/events';
 import { MirrorProgress } from './mirror-progress';
 
@@ -20,6 +20,14 @@ export interface SourceMirrorOptions {
 
 /** `source-down` / `target-down`: that cluster does not answer; the mirror retries and catches up by itself. */
 export type MirrorState = 'starting' | 'mirroring' | 'source-down' | 'target-down' | 'stopped';
+
+interface Session {
+  consumer?: Consumer;
+  producer?: Producer;
+  sourceAdmin?: Admin;
+  targetAdmin?: Admin;
+  groupId?: string;
+}
 
 /** Partition layout of the source topics being mirrored: topic -> partition count. */
 type Layout = Map<string, number>;
@@ -83,10 +91,22 @@ export class SourceMirror {
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
-  private session?: { consumer?: Consumer; producer?: Producer; sourceAdmin?: Admin; targetAdmin?: Admin; groupId?: string };
+  private session?: Session;
   private failure: Error | null = null;
   private txnChain: Promise<unknown> = Promise.resolve();
   private lastCommitAt = 0;
+  private readonly queued: {
+    session: Session;
+    topic: string;
+    partition: number;
+    messages: KafkaMessage[];
+    next: bigint;
+    resolve: () => void;
+    reject: (e: Error) => void;
+  }[] = [];
+  private flushQueued = false;
+  /** Checkpoints as committed (mirror topic -> partition -> next source offset): what an idle refresh re-commits. */
+  private readonly committed = new Map<string, Map<number, bigint>>();
   /** Which cluster the step in progress talks to: names the one at fault when it fails. */
   private phase: 'source' | 'target' = 'source';
   private readonly probes: { source?: Promise<boolean>; target?: Promise<boolean> } = {};
@@ -144,7 +164,7 @@ export class SourceMirror {
 
   private async runSession(): Promise<void> {
     const { source, target, sourceKafka, targetKafka, logger } = this.options;
-    const session: NonNullable<SourceMirror['session']> = {};
+    const session: Session = {};
     this.session = session;
     this.failure = null;
 
@@ -162,10 +182,21 @@ export class SourceMirror {
 
     // Initialising the transactional id fences an older instance and aborts its open transaction:
     // the checkpoints read next are final.
-    session.producer = targetKafka.producer({ transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    session.producer = targetKafka.producer({
+      transactionalId: this.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // A transaction that follows a commit is told CONCURRENT_TRANSACTIONS until the markers are written (a few
+      // ms): retry quickly, not after the client's default 200 ms, or every transaction pays that wait.
+      retry: { initialRetryTime: 5, maxRetryTime: 2000, retries: 25 },
+    });
     await session.producer.connect();
     await (await session.producer.transaction()).abort();
-    const checkpoints = await this.readCheckpoints(session.targetAdmin, layout);
+    const checkpoints = await this.readStableCheckpoints(session.targetAdmin, layout);
+    this.committed.clear();
+    for (const [topic, partitions] of checkpoints)
+      for (const [partition, next] of partitions) if (next > 0n) this.noteCommitted(mirrorTopic(source, topic), partition, next);
+    this.lastCommitAt = Date.now();
 
     if (layout.size === 0) {
       this.state = 'mirroring';
@@ -199,7 +230,12 @@ export class SourceMirror {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...layout.keys()], fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.mirrorBatch(payload) });
+    // Every partition of a fetch at once, so that one transaction carries them all (see mirrorBatch).
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: (payload) => this.mirrorBatch(payload, session),
+    });
     this.state = 'mirroring';
     this.lastError = null;
     logger.info('mirroring', { source, target, topics: Object.fromEntries(layout), checkpointGroup: this.checkpointGroup });
@@ -207,7 +243,7 @@ export class SourceMirror {
   }
 
   /** Until stopped, a failure, or a new layout: probes both clusters, refreshes end offsets, re-commits idle checkpoints. */
-  private async watch(session: NonNullable<SourceMirror['session']>, layout: Layout): Promise<void> {
+  private async watch(session: Session, layout: Layout): Promise<void> {
     while (!this.stopped) {
       if (this.failure) throw this.failure;
       let relayout: Layout | null = null;
@@ -250,34 +286,23 @@ export class SourceMirror {
     return up;
   }
 
-  private async mirrorBatch({ batch }: EachBatchPayload): Promise<void> {
+  /**
+   * Queues a fetched batch for the next transaction and waits until it is
+   * committed. kafkajs hands over the partitions of a fetch concurrently, so
+   * one transaction carries the batches of every partition that arrived
+   * together (group commit): fewer transactions, fewer waits for markers.
+   */
+  private async mirrorBatch({ batch }: EachBatchPayload, session: Session): Promise<void> {
     const { messages, topic, partition } = batch;
-    if (messages.length === 0 || this.failure || this.stopped) return;
-    const producer = this.session?.producer;
-    if (!producer) return;
+    // A batch of a session that is ending never reaches a later session's producer: its positions are not the checkpoints.
+    if (messages.length === 0 || this.failure || this.stopped || this.session !== session || !session.producer) return;
     this.progress.observeEnd(topic, partition, BigInt(batch.highWatermark), Date.now());
     this.progress.pending(topic, partition, Number(messages[0].timestamp));
     const next = BigInt(messages[messages.length - 1].offset) + 1n;
-    const mirror = mirrorTopic(this.options.source, topic);
     try {
-      await this.inTransaction(producer, async (txn) => {
-        // The added headers make records bigger than fetched: split so that no request passes the broker's limit.
-        for (const chunk of chunks(messages, MAX_SEND_BYTES)) {
-          await txn.send({
-            topic: mirror,
-            messages: chunk.map((message) => ({
-              key: message.key,
-              value: message.value,
-              partition,
-              timestamp: message.timestamp,
-              headers: { ...message.headers, [MIRROR_HEADERS.source]: this.options.source, [MIRROR_HEADERS.offset]: message.offset },
-            })),
-          });
-        }
-        await txn.sendOffsets({
-          consumerGroupId: this.checkpointGroup,
-          topics: [{ topic: mirror, partitions: [{ partition, offset: next.toString() }] }],
-        });
+      await new Promise<void>((resolve, reject) => {
+        this.queued.push({ session, topic, partition, messages, next, resolve, reject });
+        this.scheduleFlush();
       });
     } catch (error) {
       this.progress.abandoned(topic, partition);
@@ -288,44 +313,111 @@ export class SourceMirror {
     this.state = 'mirroring';
   }
 
-  /** One transaction at a time on the producer; an aborted one leaves neither records nor checkpoint behind. */
-  private inTransaction(producer: Producer, work: (txn: Awaited<ReturnType<Producer['transaction']>>) => Promise<void>): Promise<void> {
-    const run = this.txnChain.then(async () => {
-      const txn = await producer.transaction();
-      try {
-        await work(txn);
-        await txn.commit();
-        this.transactions++;
-        this.lastCommitAt = Date.now();
-      } catch (error) {
-        await txn.abort().catch(() => undefined);
-        throw error;
-      }
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    // setImmediate: the other partitions of the same fetch join before the transaction starts.
+    setImmediate(() => {
+      const run = this.txnChain.then(() => {
+        this.flushQueued = false;
+        return this.flush();
+      });
+      this.txnChain = run.catch(() => undefined);
     });
+  }
+
+  private async flush(): Promise<void> {
+    const all = this.queued.splice(0);
+    const batches = all.filter((b) => b.session === this.session);
+    for (const stale of all.filter((b) => b.session !== this.session)) stale.reject(new Error('the mirror session ended'));
+    if (batches.length === 0) return;
+    const producer = this.session?.producer;
+    try {
+      if (!producer) throw new Error('the mirror session ended');
+      await this.transact(producer, async (txn) => {
+        // The added headers make records bigger than fetched: split each partition's records so that no record
+        // batch passes the broker's limit, and send one chunk per partition per request.
+        const perBatch = batches.map((b) => chunks(b.messages, MAX_SEND_BYTES));
+        for (let round = 0; ; round++) {
+          const topicMessages = batches.flatMap((b, i) => {
+            const chunk = perBatch[i][round];
+            return chunk
+              ? [{ topic: mirrorTopic(this.options.source, b.topic), messages: chunk.map((m) => this.mirrored(m, b.partition)) }]
+              : [];
+          });
+          if (topicMessages.length === 0) break;
+          await txn.sendBatch({ topicMessages });
+        }
+        const offsets = new Map<string, Map<number, bigint>>();
+        for (const b of batches) {
+          const mirror = mirrorTopic(this.options.source, b.topic);
+          if (!offsets.has(mirror)) offsets.set(mirror, new Map());
+          const partitions = offsets.get(mirror)!;
+          if ((partitions.get(b.partition) ?? -1n) < b.next) partitions.set(b.partition, b.next);
+        }
+        await txn.sendOffsets({
+          consumerGroupId: this.checkpointGroup,
+          topics: [...offsets].map(([topic, partitions]) => ({
+            topic,
+            partitions: [...partitions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
+          })),
+        });
+      });
+      for (const b of batches) this.noteCommitted(mirrorTopic(this.options.source, b.topic), b.partition, b.next);
+      for (const b of batches) b.resolve();
+    } catch (error) {
+      for (const b of batches) b.reject(error as Error);
+    }
+  }
+
+  private noteCommitted(mirror: string, partition: number, next: bigint): void {
+    if (!this.committed.has(mirror)) this.committed.set(mirror, new Map());
+    const partitions = this.committed.get(mirror)!;
+    if ((partitions.get(partition) ?? -1n) < next) partitions.set(partition, next);
+  }
+
+  private mirrored(message: KafkaMessage, partition: number): Message {
+    return {
+      key: message.key,
+      value: message.value,
+      partition,
+      timestamp: message.timestamp,
+      headers: { ...message.headers, [MIRROR_HEADERS.source]: this.options.source, [MIRROR_HEADERS.offset]: message.offset },
+    };
+  }
+
+  /** One transaction at a time on the producer (chained after any flush); an aborted one leaves neither records nor checkpoint. */
+  private inTransaction(producer: Producer, work: (txn: Transaction) => Promise<void>): Promise<void> {
+    const run = this.txnChain.then(() => this.transact(producer, work));
     this.txnChain = run.catch(() => undefined);
     return run;
   }
 
-  /** Commits the current checkpoints again (a transaction without records), so that the broker's offset retention never drops them. */
-  private async refreshCheckpoints(session: NonNullable<SourceMirror['session']>): Promise<void> {
-    if (!session.producer) return;
-    const byTopic = new Map<string, { partition: number; offset: string }[]>();
-    for (const p of this.progress.report(Date.now(), Number.POSITIVE_INFINITY)) {
-      if (p.next === '0') continue;
-      const mirror = mirrorTopic(this.options.source, p.topic);
-      if (!byTopic.has(mirror)) byTopic.set(mirror, []);
-      byTopic.get(mirror)!.push({ partition: p.partition, offset: p.next });
-    }
-    if (byTopic.size === 0) {
+  private async transact(producer: Producer, work: (txn: Transaction) => Promise<void>): Promise<void> {
+    const txn = await producer.transaction();
+    try {
+      await work(txn);
+      await txn.commit();
+      this.transactions++;
       this.lastCommitAt = Date.now();
-      return;
+    } catch (error) {
+      await txn.abort().catch(() => undefined);
+      throw error;
     }
-    await this.inTransaction(session.producer, (txn) =>
-      txn.sendOffsets({
-        consumerGroupId: this.checkpointGroup,
-        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-      }),
-    );
+  }
+
+  /** Commits the current checkpoints again (a transaction without records), so that the broker's offset retention never drops them. */
+  private async refreshCheckpoints(session: Session): Promise<void> {
+    if (!session.producer) return;
+    // The offsets are read when the transaction runs, from what was committed: never older than a batch
+    // committed meanwhile, or the checkpoint would move back and a later session mirror that batch again.
+    await this.inTransaction(session.producer, async (txn) => {
+      const topics = [...this.committed].map(([topic, partitions]) => ({
+        topic,
+        partitions: [...partitions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
+      }));
+      if (topics.length > 0) await txn.sendOffsets({ consumerGroupId: this.checkpointGroup, topics });
+    });
   }
 
   /** The mirrored topics that exist in the source, with their partition counts. */
@@ -363,6 +455,25 @@ export class SourceMirror {
       .map(({ mirror, count }) => ({ topic: mirror, count, has: metadata.find((t) => t.name === mirror)?.partitions.length ?? 0 }))
       .filter(({ count, has }) => has < count);
     if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map(({ topic, count }) => ({ topic, count })) });
+  }
+
+  /**
+   * The group coordinator applies a committed transaction's offsets
+   * asynchronously after its markers are written, and kafkajs cannot ask for
+   * stable offsets (KIP-447 `requireStable`): read until two reads 250 ms
+   * apart agree, so the last transaction of the previous session is seen.
+   */
+  private async readStableCheckpoints(admin: Admin, layout: Layout): Promise<Map<string, Map<number, bigint>>> {
+    const flat = (c: Map<string, Map<number, bigint>>) =>
+      JSON.stringify([...c].map(([t, p]) => [t, [...p].map(([k, v]) => [k, String(v)])]));
+    let previous = await this.readCheckpoints(admin, layout);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const current = await this.readCheckpoints(admin, layout);
+      if (flat(current) === flat(previous)) return current;
+      previous = current;
+    }
+    throw new Error('checkpoints kept changing for 5 s: is another replicator for this source running?');
   }
 
   /** Source topic -> partition -> next source offset to mirror (-1: never mirrored, start at the beginning). */
