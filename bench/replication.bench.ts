@@ -158,8 +158,10 @@ async function timeCatchUp(mirror: Mirror, count: number): Promise<{ seconds: nu
   let firstAt = 0;
   let firstCount = 0;
   let lastReport = Date.now();
+  let done = 0;
   for (const deadline = Date.now() + 30 * 60_000; Date.now() < deadline;) {
-    const done = await mirror.mirrored();
+    // A topic the mirror has just created may not have its leaders yet: keep the last figure.
+    done = await mirror.mirrored().catch(() => done);
     if (done > 0 && firstAt === 0) {
       firstAt = Date.now();
       firstCount = done;
