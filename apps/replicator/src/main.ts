@@ -3,7 +3,7 @@
  * cluster as `<peer>.<topic>`, exactly once, with checkpoints kept in this cluster.
  */
 import 'reflect-metadata';
-import { ConfigError, JsonLogger, loadConfig, runMain } from '@apim/events';
+import { ConfigError, JsonLogger, loadConfig, runMain, stopOnSignals } from '@apim/events';
 import { ReplicatorConfig } from './config/replicator.config';
 import { Replicator } from './replicator';
 
@@ -16,21 +16,6 @@ runMain('replicator', async () => {
     throw new ConfigError([{ variable: 'PEER_KAFKA_BROKERS', reason: `names no DC other than ${config.DC_ID}: nothing to mirror` }]);
   const logger = new JsonLogger({ service: 'replicator', dc: config.DC_ID }, config.LOG_LEVEL);
   const replicator = new Replicator(config, logger);
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping', { signal });
-    replicator.stop().then(
-      () => process.exit(0),
-      (error: Error) => {
-        logger.error('stop failed', { error: error.message });
-        process.exit(1);
-      },
-    );
-  };
-  // `on`, not `once`: a repeated signal must not kill the process in the middle of a transaction's end.
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  stopOnSignals(logger, () => replicator.stop());
   await replicator.start();
 });

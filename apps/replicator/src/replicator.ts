@@ -31,6 +31,7 @@ export class Replicator {
   private readonly server: Server;
   private heartbeatTimer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly target: ReturnType<typeof createKafka>;
 
   constructor(
     private readonly config: ReplicatorConfig,
@@ -52,11 +53,12 @@ export class Replicator {
     );
     this.registerMetrics();
     this.server = createServer((req, res) => this.route(req, res));
-    // Heartbeats need their topic; created here once, not by the mirror sessions.
-    void this.ensureHeartbeatTopic(target);
+    this.target = target;
   }
 
   async start(): Promise<void> {
+    // Heartbeats need their topic: created once here (retried in the background), not by each mirror session.
+    void this.ensureHeartbeatTopic(this.target);
     for (const mirror of this.mirrors) mirror.start();
     this.telemetry.start();
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.HEARTBEAT_INTERVAL_MS);

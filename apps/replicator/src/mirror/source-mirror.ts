@@ -29,6 +29,24 @@ interface Session {
   groupId?: string;
 }
 
+/** Mirror topic -> partition -> next source offset to mirror. */
+type Checkpoints = Map<string, Map<number, bigint>>;
+
+/** Moves a checkpoint forward, never back. */
+function raise(checkpoints: Checkpoints, mirror: string, partition: number, next: bigint): void {
+  if (!checkpoints.has(mirror)) checkpoints.set(mirror, new Map());
+  const partitions = checkpoints.get(mirror)!;
+  if ((partitions.get(partition) ?? -1n) < next) partitions.set(partition, next);
+}
+
+/** Checkpoints in the shape of kafkajs' `sendOffsets`. */
+function offsetTopics(checkpoints: Checkpoints): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+  return [...checkpoints].map(([topic, partitions]) => ({
+    topic,
+    partitions: [...partitions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
+  }));
+}
+
 /** Partition layout of the source topics being mirrored: topic -> partition count. */
 type Layout = Map<string, number>;
 
@@ -106,7 +124,7 @@ export class SourceMirror {
   }[] = [];
   private flushQueued = false;
   /** Checkpoints as committed (mirror topic -> partition -> next source offset): what an idle refresh re-commits. */
-  private readonly committed = new Map<string, Map<number, bigint>>();
+  private readonly committed: Checkpoints = new Map();
   /** Which cluster the step in progress talks to: names the one at fault when it fails. */
   private phase: 'source' | 'target' = 'source';
   private readonly probes: { source?: Promise<boolean>; target?: Promise<boolean> } = {};
@@ -195,7 +213,7 @@ export class SourceMirror {
     const checkpoints = await this.readStableCheckpoints(session.targetAdmin, layout);
     this.committed.clear();
     for (const [topic, partitions] of checkpoints)
-      for (const [partition, next] of partitions) if (next > 0n) this.noteCommitted(mirrorTopic(source, topic), partition, next);
+      for (const [partition, next] of partitions) if (next > 0n) raise(this.committed, mirrorTopic(source, topic), partition, next);
     this.lastCommitAt = Date.now();
 
     if (layout.size === 0) {
@@ -348,32 +366,15 @@ export class SourceMirror {
           if (topicMessages.length === 0) break;
           await txn.sendBatch({ topicMessages });
         }
-        const offsets = new Map<string, Map<number, bigint>>();
-        for (const b of batches) {
-          const mirror = mirrorTopic(this.options.source, b.topic);
-          if (!offsets.has(mirror)) offsets.set(mirror, new Map());
-          const partitions = offsets.get(mirror)!;
-          if ((partitions.get(b.partition) ?? -1n) < b.next) partitions.set(b.partition, b.next);
-        }
-        await txn.sendOffsets({
-          consumerGroupId: this.checkpointGroup,
-          topics: [...offsets].map(([topic, partitions]) => ({
-            topic,
-            partitions: [...partitions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
-          })),
-        });
+        const offsets: Checkpoints = new Map();
+        for (const b of batches) raise(offsets, mirrorTopic(this.options.source, b.topic), b.partition, b.next);
+        await txn.sendOffsets({ consumerGroupId: this.checkpointGroup, topics: offsetTopics(offsets) });
       });
-      for (const b of batches) this.noteCommitted(mirrorTopic(this.options.source, b.topic), b.partition, b.next);
+      for (const b of batches) raise(this.committed, mirrorTopic(this.options.source, b.topic), b.partition, b.next);
       for (const b of batches) b.resolve();
     } catch (error) {
       for (const b of batches) b.reject(error as Error);
     }
-  }
-
-  private noteCommitted(mirror: string, partition: number, next: bigint): void {
-    if (!this.committed.has(mirror)) this.committed.set(mirror, new Map());
-    const partitions = this.committed.get(mirror)!;
-    if ((partitions.get(partition) ?? -1n) < next) partitions.set(partition, next);
   }
 
   private mirrored(message: KafkaMessage, partition: number): Message {
@@ -412,10 +413,7 @@ export class SourceMirror {
     // The offsets are read when the transaction runs, from what was committed: never older than a batch
     // committed meanwhile, or the checkpoint would move back and a later session mirror that batch again.
     await this.inTransaction(session.producer, async (txn) => {
-      const topics = [...this.committed].map(([topic, partitions]) => ({
-        topic,
-        partitions: [...partitions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
-      }));
+      const topics = offsetTopics(this.committed);
       if (topics.length > 0) await txn.sendOffsets({ consumerGroupId: this.checkpointGroup, topics });
     });
   }

@@ -3,6 +3,7 @@ import { joinProblems } from '../catalogue/payload-validation';
 import type { EncodedEvent } from '../codec';
 import { HEADERS } from '../envelope';
 import { DC_ID_PATTERN } from '../runtime/dc-config';
+import { heartbeatProblems, isCount, OFFSET, parseHeartbeatObject } from './heartbeat-record';
 
 /** The `kind` of a gateway's heartbeat on `apim.heartbeats` (the replicator's heartbeats have their own kinds). */
 export const GATEWAY_HEARTBEAT = 'gateway.heartbeat';
@@ -45,7 +46,6 @@ export interface GatewayHeartbeat {
 export type GatewayHeartbeatDecodeResult = { ok: true; heartbeat: GatewayHeartbeat } | { ok: false; reason: string };
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const OFFSET = /^\d{1,20}$/;
 
 export function encodeGatewayHeartbeat(heartbeat: GatewayHeartbeat): EncodedEvent {
   return {
@@ -60,21 +60,11 @@ export function encodeGatewayHeartbeat(heartbeat: GatewayHeartbeat): EncodedEven
  * shared), else the heartbeat or why it was refused. Never throws.
  */
 export function decodeGatewayHeartbeat(value: Buffer | null): GatewayHeartbeatDecodeResult | null {
-  let raw: Record<string, unknown>;
-  try {
-    const parsed: unknown = JSON.parse(value?.toString('utf8') ?? '');
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-      return { ok: false, reason: 'heartbeat: must be a JSON object' };
-    raw = parsed as Record<string, unknown>;
-  } catch {
-    return { ok: false, reason: 'value is not valid JSON' };
-  }
+  const parsed = parseHeartbeatObject(value);
+  if (!('raw' in parsed)) return parsed;
+  const raw = parsed.raw;
   if (raw.kind !== GATEWAY_HEARTBEAT) return null;
-  const problems: string[] = [];
-  const require = (ok: boolean, field: string, rule: string) => {
-    if (!ok) problems.push(`heartbeat.${field}: ${rule}`);
-  };
-  const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const { problems, require } = heartbeatProblems();
   require(typeof raw.gatewayId === 'string' && ID.test(raw.gatewayId), 'gatewayId', 'must be 1..128 of [A-Za-z0-9._:-]');
   require(typeof raw.dc === 'string' && DC_ID_PATTERN.test(raw.dc), 'dc', `must match ${DC_ID_PATTERN.source}`);
   require(typeof raw.version === 'string' && raw.version.length <= 64, 'version', 'must be a string of at most 64 characters');

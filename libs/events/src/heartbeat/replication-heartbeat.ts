@@ -3,6 +3,7 @@ import { joinProblems } from '../catalogue/payload-validation';
 import type { EncodedEvent } from '../codec';
 import { HEADERS } from '../envelope';
 import { DC_ID_PATTERN } from '../runtime/dc-config';
+import { heartbeatProblems, isCount, OFFSET, parseHeartbeatObject } from './heartbeat-record';
 
 /** The `kind` of a replicator's heartbeat on the target DC's `apim.heartbeats`. */
 export const REPLICATION_HEARTBEAT = 'replication.heartbeat';
@@ -45,8 +46,6 @@ export interface ReplicationHeartbeat {
 
 export type ReplicationHeartbeatDecodeResult = { ok: true; heartbeat: ReplicationHeartbeat } | { ok: false; reason: string };
 
-const OFFSET = /^\d{1,20}$/;
-
 export function encodeReplicationHeartbeat(heartbeat: ReplicationHeartbeat): EncodedEvent {
   return {
     key: `replication:${heartbeat.source}`,
@@ -57,20 +56,12 @@ export function encodeReplicationHeartbeat(heartbeat: ReplicationHeartbeat): Enc
 
 /** Reads a record of `apim.heartbeats`: `null` when it is of another kind, else the heartbeat or why it was refused. Never throws. */
 export function decodeReplicationHeartbeat(value: Buffer | null): ReplicationHeartbeatDecodeResult | null {
-  let raw: Record<string, unknown>;
-  try {
-    const parsed: unknown = JSON.parse(value?.toString('utf8') ?? '');
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
-    raw = parsed as Record<string, unknown>;
-  } catch {
-    return null;
-  }
+  const parsed = parseHeartbeatObject(value);
+  // Not a JSON object: the gateway heartbeat decoder, which reads the same topic, reports it.
+  if (!('raw' in parsed)) return null;
+  const raw = parsed.raw;
   if (raw.kind !== REPLICATION_HEARTBEAT) return null;
-  const problems: string[] = [];
-  const require = (ok: boolean, field: string, rule: string) => {
-    if (!ok) problems.push(`heartbeat.${field}: ${rule}`);
-  };
-  const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const { problems, require } = heartbeatProblems();
   const isDc = (v: unknown) => typeof v === 'string' && DC_ID_PATTERN.test(v);
   require(isDc(raw.source), 'source', `must match ${DC_ID_PATTERN.source}`);
   require(isDc(raw.target), 'target', `must match ${DC_ID_PATTERN.source}`);

@@ -4,3 +4,4 @@ export * from './logger';
 export * from './run-main';
 export * from './polling-loop';
 export * from './within';
+export * from './stop-on-signals';
