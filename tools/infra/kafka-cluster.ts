@@ -108,7 +108,9 @@ export class KafkaCluster {
     writeFileSync(join(dataDir, 'log4j.properties'), LOG4J_PROPERTIES);
 
     const clusterIdFile = join(dataDir, 'cluster.id');
-    if (!existsSync(clusterIdFile)) writeFileSync(clusterIdFile, randomBytes(16).toString('base64url'));
+    // An id with a leading '-' reads as an option to StorageTool, so the format always failed (1 cluster in 64):
+    // such a file never got a formatted storage, and is replaced.
+    if (!existsSync(clusterIdFile) || readFileSync(clusterIdFile, 'utf8').startsWith('-')) writeFileSync(clusterIdFile, newClusterId());
     const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
     this.clusterId = clusterId;
     const javaLogging = `-Dlog4j.configuration=file:${join(dataDir, 'log4j.properties')}`;
@@ -250,4 +252,12 @@ const LOG4J_PROPERTIES = [
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A Kafka cluster id (16 random bytes, base64url) that does not start with '-', as Kafka's own `Uuid.randomUuid` ensures. */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
