@@ -4,6 +4,7 @@ import { ControlPlaneReadModels1732000000002 } from './1732000000002-control-pla
 import { UsageReadModel1732000000003 } from './1732000000003-usage-read-model';
 import { GatewayDirectory1732000000004 } from './1732000000004-gateway-directory';
 import { ReplicationStatus1732000000005 } from './1732000000005-replication-status';
+import { DivergentEvents1732000000006 } from './1732000000006-divergent-events';
 
 /** Every migration, oldest first. Schema changes happen only here. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   UsageReadModel1732000000003,
   GatewayDirectory1732000000004,
   ReplicationStatus1732000000005,
+  DivergentEvents1732000000006,
 ];

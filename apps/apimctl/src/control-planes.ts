@@ -11,6 +11,8 @@ export const EXIT = {
   refused: 4,
   /** The DCs disagree on the primary or the epoch (status only). */
   disagree: 5,
+  /** A switchover did not complete in time (the old primary stays fenced: read-only). */
+  timeout: 6,
 } as const;
 
 export class CtlError extends Error {

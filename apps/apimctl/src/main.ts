@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ControlPlaneClient, CtlError, EXIT, resolveCredentials, resolveEndpoints } from './control-planes';
 import { DcStatus, fetchStatus, renderLag, renderStatus, verdict } from './status';
+import { switchover } from './switchover';
 
 interface GlobalOptions {
   endpoints?: string;
@@ -26,7 +27,8 @@ const program = new Command('apimctl')
     `
 Credentials: APIMCTL_USER and APIMCTL_PASSWORD (an ADMIN), from the environment only.
 Exit codes: 0 ok, ${EXIT.usage} usage or configuration, ${EXIT.unreachable} a control plane unreachable,
-            ${EXIT.refused} refused by a control plane, ${EXIT.disagree} the DCs disagree on primary or epoch.`,
+            ${EXIT.refused} refused by a control plane, ${EXIT.disagree} the DCs disagree on primary or epoch,
+            ${EXIT.timeout} a switchover did not complete within --wait.`,
   );
 
 function positiveInt(value: string): number {
@@ -92,6 +94,18 @@ program
     const primary = promoteRegion.find((region) => region.role === 'PRIMARY');
     if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(promoteRegion, null, 2));
     else console.log(`${options.to} is now primary in epoch ${primary?.epoch ?? '?'} (as ${options.to} sees it)`);
+  });
+
+program
+  .command('switchover')
+  .description('planned change of primary with no loss: fence the primary, wait until --to holds every event it wrote, promote --to')
+  .requiredOption('--to <dc>', 'the DC to make primary')
+  .option('--wait <seconds>', 'how long to wait for --to to promote itself', positiveInt, 120)
+  .action(async (options: { to: string; wait: number }) => {
+    const regions = await switchover(clients(), options.to, options.wait * 1000, (line) => process.stderr.write(`apimctl: ${line}\n`));
+    const primary = regions.find((region) => region.role === 'PRIMARY');
+    if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(regions, null, 2));
+    else console.log(`${options.to} is now primary in epoch ${primary?.epoch ?? '?'}; nothing was lost`);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -31,7 +31,9 @@ import { CreateThrottlingPolicyHandler } from './publisher/commands/create-throt
 import { UpdateApiHandler } from './publisher/commands/update-api.command';
 import { PublisherResolver } from './publisher/publisher.resolver';
 import { BootstrapService } from './region/bootstrap.service';
-import { PromoteRegionHandler, RegionResolver } from './region/region.resolver';
+import { PromoteRegionHandler, SwitchoverHandler } from './region/region.commands';
+import { RegionResolver } from './region/region.resolver';
+import { SwitchoverWatcher } from './region/switchover';
 
 const COMMAND_HANDLERS = [
   CreateApiHandler,
@@ -48,6 +50,7 @@ const COMMAND_HANDLERS = [
   SignUpHandler,
   GrantRoleHandler,
   PromoteRegionHandler,
+  SwitchoverHandler,
 ];
 
 /** The GraphQL admin API, the OAuth2 endpoints and the command side behind them. */
@@ -82,6 +85,7 @@ const COMMAND_HANDLERS = [
     KeyManagerResolver,
     AuthResolver,
     RegionResolver,
+    SwitchoverWatcher,
     AnalyticsResolver,
   ],
 })

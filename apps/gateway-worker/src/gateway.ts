@@ -223,6 +223,7 @@ export class Gateway {
         writtenAt: new Date().toISOString(),
         positions: this.feed.positions(),
         table: this.feed.building.toState(),
+        fences: this.feed.fences.toState(),
       });
       this.lastSnapshotAt = Date.now();
       this.logger.debug('snapshot written', { file: this.snapshots.file, bytes });

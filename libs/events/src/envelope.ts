@@ -10,6 +10,7 @@ export const STREAM_TYPES = [
   'signing-key',
   'user',
   'region',
+  'divergence',
 ] as const;
 export type StreamType = (typeof STREAM_TYPES)[number];
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Decider, Message } from '@apim/domain';
+import { Decider, Message, REGION_STREAM_ID } from '@apim/domain';
 import { catalogueEntry, StreamType } from '@apim/events';
 import { Queryable, StoredEvent } from '../infrastructure/event-store/event-store';
 import { PostgresEventStore } from '../infrastructure/event-store/postgres-event-store';
@@ -20,8 +20,8 @@ export interface ExecuteOptions<Command, Event extends Message<string, unknown>,
   decider: Decider<Command, Event, State>;
   streamId: string;
   streamType: StreamType;
-  /** The command, or a function of the loaded state that builds it (for commands that need the state). */
-  command: Command | ((loaded: Loaded<State>) => Command | Promise<Command>);
+  /** The command, or a function of the loaded state that builds it (for commands that need the state), run in the transaction. */
+  command: Command | ((loaded: Loaded<State>, tx: Queryable) => Command | Promise<Command>);
   context: CommandContext;
   /** Optimistic concurrency from the client: refuse unless the stream is still at this version. */
   expectedVersion?: number;
@@ -67,14 +67,17 @@ export class AggregateRepository {
   async execute<Command, Event extends Message<string, unknown>, State>(
     options: ExecuteOptions<Command, Event, State>,
   ): Promise<Executed<State, Event>> {
-    const epoch = options.evenWhenReadOnly ? (await this.writeGuard.region()).epoch : await this.writeGuard.assertWritable();
     return this.dataSource.transaction(async (manager) => {
       const tx = manager as unknown as Queryable;
+      const region = await this.writeGuard.lockRegion(tx, options.streamId === REGION_STREAM_ID ? 'change-region' : 'write');
+      const epoch = options.evenWhenReadOnly ? region.epoch : this.writeGuard.assertWritable(region);
       const before = await this.load(options.decider, options.streamId, tx);
       if (options.expectedVersion !== undefined && options.expectedVersion !== before.version)
         throw new StaleRevisionError(options.streamId, options.expectedVersion, before.version);
       const command =
-        typeof options.command === 'function' ? await (options.command as (l: Loaded<State>) => Command)(before) : options.command;
+        typeof options.command === 'function'
+          ? await (options.command as (l: Loaded<State>, tx: Queryable) => Command | Promise<Command>)(before, tx)
+          : options.command;
       const events = options.decider.decide(command, before.state);
       await options.alongside?.(tx, before, events);
       const stored = await this.store.append(

@@ -22,6 +22,7 @@ export interface RegionView extends RegionState {
   /** The primary, or the configured initial one while nobody has been promoted yet. */
   effectivePrimary: string;
   writable: boolean;
+  activeActive: boolean;
 }
 
 /**
@@ -29,6 +30,9 @@ export interface RegionView extends RegionState {
  * region stream on each call: it is tiny, and a promotion imported from a
  * peer must take effect on the very next mutation.
  */
+/** The advisory lock key that orders writes against fences and promotions ('apim' in ASCII). */
+const REGION_LOCK_KEY = 0x6170696d;
+
 @Injectable()
 export class WriteGuard {
   constructor(
@@ -44,13 +48,26 @@ export class WriteGuard {
     const events = await this.store.readStream(REGION_STREAM_ID, tx);
     const state = foldStream(regionDecider, events);
     const effectivePrimary = state.primary ?? this.config.initialPrimary;
-    const writable = this.config.REPLICATION_MODE === 'active-active' || (effectivePrimary === this.dc && !state.fenced);
-    return { ...state, effectivePrimary, writable };
+    const activeActive = this.config.REPLICATION_MODE === 'active-active';
+    const writable = activeActive || (effectivePrimary === this.dc && !state.fenced);
+    return { ...state, effectivePrimary, writable, activeActive };
+  }
+
+  /**
+   * Inside a writing transaction: takes the region lock (shared by every
+   * write, exclusive for a change of the region itself) and reads the region
+   * under it. A fence or a promotion therefore waits for the writes that
+   * passed the check before it, and every write after it sees it: no event of
+   * a fenced primary commits after its fence.
+   */
+  async lockRegion(tx: Queryable, mode: 'write' | 'change-region'): Promise<RegionView> {
+    const lock = mode === 'change-region' ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared';
+    await tx.query(`SELECT ${lock}($1)`, [REGION_LOCK_KEY]);
+    return this.region(tx);
   }
 
   /** Returns the epoch to stamp on new events, or throws READ_ONLY_REGION naming the primary. */
-  async assertWritable(): Promise<number> {
-    const region = await this.region();
+  assertWritable(region: RegionView): number {
     if (!region.writable) {
       const why = region.effectivePrimary === this.dc ? `${this.dc} is fenced for a switchover` : `${this.dc} is a standby`;
       throw new RegionError('READ_ONLY_REGION', `${why}; send writes to the primary, ${region.effectivePrimary}`, region.effectivePrimary);

@@ -2,7 +2,9 @@ import { Global, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicati
 import { Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { createKafka, ensureTopics, JsonLogger, mirrorTopic, TOPICS } from '@apim/events';
+import { WriteGuard } from '../command-side/write-guard';
 import { ControlPlaneConfig } from '../config/control-plane.config';
+import { followImportedClaim, rebuildContextClaims } from '../publisher/commands/context-claims';
 import { createDataSource } from './database/data-source';
 import { PostgresEventStore } from './event-store/postgres-event-store';
 import { UsageIngestor } from '../analytics/usage-ingestor';
@@ -142,8 +144,16 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
     },
     {
       provide: EventImporter,
-      inject: [DataSource, KAFKA, PRODUCER, ControlPlaneConfig, JsonLogger],
-      useFactory: (db: DataSource, kafka: Kafka, producer: Producer, config: ControlPlaneConfig, logger: JsonLogger) =>
+      inject: [DataSource, KAFKA, PRODUCER, ControlPlaneConfig, JsonLogger, PostgresEventStore, ProjectionRunner],
+      useFactory: (
+        db: DataSource,
+        kafka: Kafka,
+        producer: Producer,
+        config: ControlPlaneConfig,
+        logger: JsonLogger,
+        store: PostgresEventStore,
+        projections: ProjectionRunner,
+      ) =>
         new EventImporter({
           db,
           kafka,
@@ -151,6 +161,13 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
           dc: config.DC_ID,
           topics: config.peerDcs.map((dc) => mirrorTopic(dc, TOPICS.events)),
           logger: logger.child({ component: 'importer' }),
+          region: new WriteGuard(config, store),
+          onAppended: async (envelope, tx) => {
+            if (!(await followImportedClaim(tx, envelope)))
+              logger.warn('imported API clashes with a live API on context and version', { apiId: envelope.streamId });
+          },
+          onMovedAside: rebuildContextClaims,
+          afterMovedAside: () => projections.resetAll(),
         }),
     },
     {

@@ -1,14 +1,14 @@
 import { Args, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { DataSource } from 'typeorm';
-import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { REGION_STREAM_ID, regionDecider } from '@apim/domain';
+import { CommandBus } from '@nestjs/cqrs';
 import { Authorized } from '../auth/roles.guard';
-import { AggregateRepository } from '../command-side/aggregate-repository';
 import { CommandContext } from '../command-side/command-context';
 import { WriteGuard } from '../command-side/write-guard';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { RequestContext } from '../graphql/request-context';
+import { listDivergentEvents } from '../infrastructure/importer/divergence';
 import { listGateways, listReplication } from './gateway-directory';
+import { PromoteRegionCommand, SwitchoverCommand } from './region.commands';
 
 /** A replicator without a heartbeat for this long is shown as silent. */
 const REPLICATOR_SILENT_AFTER_MS = 10_000;
@@ -32,11 +32,26 @@ export class Region {
   @Field(() => Int) epoch!: number;
   @Field({ description: 'The DC that answered this query' }) local!: boolean;
   @Field({ description: 'The primary stopped taking writes for a switchover' }) fenced!: boolean;
+  @Field(() => String, { nullable: true, description: 'For a fenced primary: the DC it is switching over to' }) switchoverTo!:
+    string | null;
   @Field(() => ReplicationLag, {
     nullable: true,
     description: 'For a peer: how far the DC answering trails it (null for itself, or before any replicator heartbeat)',
   })
   replication!: ReplicationLag | null;
+}
+
+@ObjectType({ description: 'An event of a fenced epoch: refused by the primary that came after it, or moved out of this DC store' })
+export class DivergentEvent {
+  @Field(() => ID) eventId!: string;
+  @Field() streamId!: string;
+  @Field(() => Int) version!: number;
+  @Field() type!: string;
+  @Field() originDc!: string;
+  @Field(() => Int, { description: 'The epoch it was written in' }) epoch!: number;
+  @Field(() => Int, { description: 'The epoch whose primary refused it' }) fencedInEpoch!: number;
+  @Field() reason!: string;
+  @Field({ description: 'When this DC found it divergent' }) recordedAt!: Date;
 }
 
 @ObjectType({ description: 'Where a gateway stands on one partition it reads' })
@@ -60,35 +75,6 @@ export class Gateway {
   @Field({ description: 'SHA-256 of its routing table: gateways with equal digests route alike' }) digest!: string;
   @Field(() => Date, { nullable: true, description: 'occurredAt of the last event it applied' }) lastEventAt!: Date | null;
   @Field(() => [GatewayPosition], { description: 'Applied position per partition' }) positions!: GatewayPosition[];
-}
-
-export class PromoteRegionCommand extends Command<void> {
-  constructor(
-    readonly dc: string,
-    readonly context: CommandContext,
-  ) {
-    super();
-  }
-}
-
-@CommandHandler(PromoteRegionCommand)
-export class PromoteRegionHandler implements ICommandHandler<PromoteRegionCommand> {
-  constructor(
-    private readonly repository: AggregateRepository,
-    private readonly config: ControlPlaneConfig,
-  ) {}
-
-  async execute({ dc, context }: PromoteRegionCommand): Promise<void> {
-    await this.repository.execute({
-      decider: regionDecider,
-      streamId: REGION_STREAM_ID,
-      streamType: 'region',
-      context,
-      // Failover is how a standby stops being read-only.
-      evenWhenReadOnly: true,
-      command: { type: 'PromoteRegion', data: { dc, knownDcs: this.config.allDcs } },
-    });
-  }
 }
 
 @Resolver(() => Region)
@@ -139,7 +125,26 @@ export class RegionResolver {
       epoch: region.epoch,
       local: dc === this.config.DC_ID,
       fenced: !activeActive && dc === region.effectivePrimary && region.fenced,
+      switchoverTo: !activeActive && dc === region.effectivePrimary && region.fenced ? region.successor : null,
     }));
+  }
+
+  @Authorized('ADMIN')
+  @Query(() => [DivergentEvent], {
+    description: 'Events of fenced epochs this DC knows: written by an old primary after the promotion point, never applied',
+  })
+  async divergentEvents(): Promise<DivergentEvent[]> {
+    return listDivergentEvents(this.db);
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => [Region], {
+    description:
+      'Planned switchover, sent to the primary: it stops taking writes at once, and `to` promotes itself as soon as it holds every event the primary wrote (no loss)',
+  })
+  async switchover(@Args('to') to: string, @RequestContext() context: CommandContext): Promise<Region[]> {
+    await this.commands.execute(new SwitchoverCommand(to, context));
+    return this.regions();
   }
 
   @Authorized('ADMIN')

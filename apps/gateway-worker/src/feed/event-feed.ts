@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { DeadLetter, decodeEvent, ensureTopics, EventEnvelope, JsonLogger, PartitionOffsets, StreamOrdering } from '@apim/events';
 import { RoutingTable } from '../routing/routing-table';
+import { fenceOf, Fences } from './fences';
 import type { Positions, Snapshot } from './snapshot-store';
 
 interface Located {
@@ -65,7 +66,13 @@ const split = (tp: string) => {
  */
 export class EventFeed {
   private current: RoutingTable = new RoutingTable();
+  /** The table served while `current` is rebuilt without the events of a fenced epoch. */
+  private previous: RoutingTable | null = null;
+  private rebuildReason: string | null = null;
+  private rebuildAgain: string | null = null;
   private source: FeedStatus['source'] = 'none';
+  fences = new Fences();
+  rebuilds = 0;
   private readonly ordering: StreamOrdering<Located>;
   private offsets = new PartitionOffsets();
   /** Next offset to read per partition: from the snapshot, then from what was processed. */
@@ -94,7 +101,7 @@ export class EventFeed {
 
   /** The table to route with, or null while there is none worth serving (no snapshot, not caught up). */
   get table(): RoutingTable | null {
-    return this.source === 'none' ? null : this.current;
+    return this.previous ?? (this.source === 'none' ? null : this.current);
   }
 
   /** The table being built, served or not: for tests and the snapshot. */
@@ -105,6 +112,7 @@ export class EventFeed {
   /** Replaces the empty table with a snapshot's, and resumes from its offsets. */
   restore(snapshot: Snapshot): void {
     this.current = RoutingTable.fromState(snapshot.table);
+    this.fences = Fences.fromState(snapshot.fences);
     this.ordering.clear();
     for (const [topic, partitions] of Object.entries(snapshot.positions)) {
       for (const [partition, offset] of Object.entries(partitions)) this.next.set(key(topic, Number(partition)), BigInt(offset));
@@ -115,6 +123,7 @@ export class EventFeed {
   /** Connects in the background, retrying until it succeeds or `stop` is called. */
   start(): void {
     this.connecting ??= this.connectLoop().finally(() => (this.connecting = undefined));
+    clearInterval(this.refreshTimer);
     this.refreshTimer = setInterval(() => void this.refreshHighWatermarks(), 5000);
     this.refreshTimer.unref();
   }
@@ -129,6 +138,13 @@ export class EventFeed {
     const kafkaUp = this.consumer !== undefined && now - this.lastFetchAt < (this.options.staleAfterMs ?? 5000);
     const kafka = kafkaUp ? 'up' : 'down';
     const kafkaProblem = this.kafkaError ? `Kafka is unreachable: ${this.kafkaError}` : 'Kafka has not answered a fetch recently';
+    if (this.previous)
+      return {
+        state: 'degraded',
+        reason: `rebuilding the routing table without the events of a fenced epoch (${this.rebuildReason}); serving the previous one`,
+        kafka,
+        source: this.source,
+      };
     if (this.caughtUp && kafkaUp) return { state: 'ready', reason: 'caught up with the event stream', kafka, source: this.source };
     if (this.source !== 'none' && !kafkaUp) {
       const from = this.source === 'snapshot' && !this.caughtUp ? 'its snapshot' : 'the events applied so far';
@@ -258,12 +274,13 @@ export class EventFeed {
   private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     let complete = true;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) {
+      if (!isRunning() || isStale() || this.rebuildReason) {
         complete = false;
         break;
       }
       await this.onMessage(batch.topic, batch.partition, message);
     }
+    if (this.rebuildReason) return;
     // A mirror is written in transactions: its commit markers take offsets but are never delivered.
     if (complete) this.passed(batch.topic, batch.partition, batch.lastOffset());
     this.highWatermarks.set(key(batch.topic, batch.partition), BigInt(batch.highWatermark));
@@ -294,6 +311,21 @@ export class EventFeed {
       return;
     }
     const envelope = decoded.envelope;
+    if (this.fences.excludes(envelope)) {
+      this.processed(topic, partition, message.offset);
+      return;
+    }
+    const fence = fenceOf(envelope, this.current);
+    if (fence && this.fences.add(fence.rule) && fence.reachesApplied) {
+      const reason = `${envelope.type} of ${envelope.originDc} in epoch ${envelope.epoch} fences ${fence.rule.streamId}`;
+      if (!this.previous) {
+        // This record is read again by the rebuild, which applies it on a history without the fenced events.
+        this.rebuildWithoutFenced(reason);
+        return;
+      }
+      // Already rebuilding: learn every fence of this pass first, and rebuild once more at its end.
+      this.rebuildAgain ??= reason;
+    }
     const located: Located = {
       envelope,
       topic,
@@ -313,6 +345,34 @@ export class EventFeed {
     this.processed(topic, partition, message.offset);
   }
 
+  /**
+   * The table holds events a fence now excludes: build a new one from the
+   * beginning of every topic, with every fence known, and serve the old one
+   * until the new one has caught up. Runs once the current batch has returned
+   * (a consumer cannot be stopped from inside its own batch).
+   */
+  private rebuildWithoutFenced(reason: string): void {
+    if (this.rebuildReason) return;
+    this.rebuildReason = reason;
+    this.rebuilds++;
+    this.options.logger.warn('routing table holds events of a fenced epoch; rebuilding it', { reason });
+    setImmediate(() => void this.restartFromTheBeginning());
+  }
+
+  private async restartFromTheBeginning(): Promise<void> {
+    this.previous = this.table;
+    await this.disconnect();
+    this.current = new RoutingTable();
+    this.ordering.clear();
+    this.offsets = new PartitionOffsets();
+    this.next.clear();
+    this.highWatermarks.clear();
+    this.targets = null;
+    this.caughtUp = false;
+    this.rebuildReason = null;
+    if (!this.stopped) this.start();
+  }
+
   /** Records up to `lastOffset` were all seen (the last ones may be transaction markers). */
   private passed(topic: string, partition: number, lastOffset: string): void {
     if (BigInt(lastOffset) + 1n > (this.next.get(key(topic, partition)) ?? 0n)) this.processed(topic, partition, lastOffset);
@@ -326,8 +386,14 @@ export class EventFeed {
   private checkCaughtUp(): void {
     if (this.caughtUp || !this.targets) return;
     for (const [tp, target] of this.targets) if ((this.next.get(tp) ?? 0n) < target) return;
+    if (this.rebuildAgain) {
+      this.rebuildWithoutFenced(this.rebuildAgain);
+      this.rebuildAgain = null;
+      return;
+    }
     this.caughtUp = true;
     this.source = 'stream';
+    this.previous = null;
     this.options.logger.info('caught up with the event stream', { applied: this.current.applied, ...this.current.counts() });
   }
 

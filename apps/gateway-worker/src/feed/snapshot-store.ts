@@ -1,6 +1,7 @@
 import { mkdirSync, openSync, closeSync, fsyncSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RoutingTableState } from '../routing/routing-table';
+import type { FencesState } from './fences';
 
 /** Next offset to read, per topic and partition. */
 export type Positions = Record<string, Record<string, string>>;
@@ -13,6 +14,8 @@ export interface Snapshot {
   writtenAt: string;
   positions: Positions;
   table: RoutingTableState;
+  /** What this gateway knows of fenced epochs (absent in snapshots of older gateways). */
+  fences?: FencesState;
 }
 
 const SNAPSHOT_FORMAT = 'apim-gateway-snapshot/1';

@@ -72,6 +72,8 @@ export interface RoutingTableState {
   signingKeys: [kid: string, jwk: PublicJwk][];
   revokedTokens: [jti: string, expiresAt: number][];
   streamVersions: [streamId: string, version: number][];
+  /** Epoch of each stream's last applied event (absent in snapshots of older gateways). */
+  streamEpochs?: [streamId: string, epoch: number][];
   region: { primary: string | null; epoch: number };
   lastEventAt: string | null;
 }
@@ -104,6 +106,7 @@ export class RoutingTable {
   private readonly signingKeys = new Map<string, PublicJwk>();
   private readonly revokedTokens = new Map<string, number>();
   private readonly streamVersions = new Map<string, number>();
+  private readonly streamEpochs = new Map<string, number>();
   private region: { primary: string | null; epoch: number } = { primary: null, epoch: 0 };
   private lastEventAt: string | null = null;
   private compiled = new Map<string, MatchedOperationFinder>();
@@ -115,10 +118,16 @@ export class RoutingTable {
     return this.streamVersions.get(streamId) ?? 0;
   }
 
+  /** The epoch of the last event applied to `streamId` (0 when unknown): how the feed tells that a newer primary rewrote it. */
+  streamEpoch(streamId: string): number {
+    return this.streamEpochs.get(streamId) ?? 0;
+  }
+
   /** Applies one event, the next of its stream. Types the gateway does not route on only advance the stream's version. */
   apply(event: EventEnvelope): ApplyOutcome {
     const outcome = this.applyPayload(event);
     this.streamVersions.set(event.streamId, Math.max(event.version, this.streamVersion(event.streamId)));
+    this.streamEpochs.set(event.streamId, Math.max(event.epoch, this.streamEpoch(event.streamId)));
     this.lastEventAt = event.occurredAt;
     this.applied++;
     return outcome;
@@ -223,6 +232,7 @@ export class RoutingTable {
       signingKeys: [...this.signingKeys.entries()],
       revokedTokens: [...this.revokedTokens.entries()],
       streamVersions: [...this.streamVersions.entries()],
+      streamEpochs: [...this.streamEpochs.entries()],
       region: { ...this.region },
       lastEventAt: this.lastEventAt,
     };
@@ -242,6 +252,7 @@ export class RoutingTable {
     for (const [kid, jwk] of state.signingKeys) table.signingKeys.set(kid, jwk);
     for (const [jti, expiresAt] of state.revokedTokens) table.revokedTokens.set(jti, expiresAt);
     for (const [streamId, version] of state.streamVersions) table.streamVersions.set(streamId, version);
+    for (const [streamId, epoch] of state.streamEpochs ?? []) table.streamEpochs.set(streamId, epoch);
     table.region = { ...state.region };
     table.lastEventAt = state.lastEventAt;
     return table;
@@ -360,7 +371,9 @@ export class RoutingTable {
         if (event.payload.epoch > this.region.epoch) this.region = { primary: event.payload.dc, epoch: event.payload.epoch };
         return 'applied';
       }
+      // divergence.recorded is the feed's: it skips fenced events, and rebuilds the table when one had been applied.
       case 'region.fenced':
+      case 'divergence.recorded':
       case 'user.registered':
       case 'user.roles-changed':
         return 'ignored';

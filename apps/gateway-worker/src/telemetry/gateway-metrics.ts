@@ -122,6 +122,22 @@ export class GatewayMetrics {
       },
     });
     new Gauge({
+      name: 'apim_gateway_fence_rules',
+      help: 'Fences of divergent events known (events of a fenced epoch this gateway skips)',
+      registers,
+      collect() {
+        this.set(feed.fences.size);
+      },
+    });
+    new Gauge({
+      name: 'apim_gateway_table_rebuilds',
+      help: 'Routing tables rebuilt since start because a fence reached events already applied',
+      registers,
+      collect() {
+        this.set(feed.rebuilds);
+      },
+    });
+    new Gauge({
       name: 'apim_gateway_rate_limit_buckets',
       help: 'Token buckets in memory',
       registers,

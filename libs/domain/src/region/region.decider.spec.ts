@@ -8,7 +8,10 @@ const promoted = (dc: string, epoch: number, previousPrimary: string | null): Re
   type: 'region.promoted',
   data: { dc, epoch, previousPrimary },
 });
-const fenced = (dc: string, epoch: number): RegionEvent => ({ type: 'region.fenced', data: { dc, epoch } });
+const fenced = (dc: string, epoch: number): RegionEvent => ({
+  type: 'region.fenced',
+  data: { dc, epoch, successor: null, eventsBefore: null },
+});
 
 const DC1_PRIMARY = [promoted('dc1', 1, null)];
 
@@ -37,6 +40,12 @@ describe('PromoteRegion', () => {
       .then([promoted('dc1', 3, 'dc2')]);
   });
 
+  it('cancels a switchover by promoting the fenced primary again, in a new epoch', () => {
+    given(regionDecider, [...DC1_PRIMARY, fenced('dc1', 1)])
+      .when(promote('dc1'))
+      .then([promoted('dc1', 2, 'dc1')]);
+  });
+
   it('refuses to promote the DC that is already primary', () => {
     const error = given(regionDecider, DC1_PRIMARY).when(promote('dc1')).thenThrows('REGION.ALREADY_PRIMARY', ['dc']);
     expect(error.kind).toBe('CONFLICT');
@@ -53,6 +62,21 @@ describe('FenceRegion', () => {
     given(regionDecider, [...DC1_PRIMARY, promoted('dc2', 2, 'dc1')])
       .when(fence('dc2'))
       .then([fenced('dc2', 2)]);
+  });
+
+  it('names the successor of a switchover and how many events of the primary it must hold first', () => {
+    given(regionDecider, DC1_PRIMARY)
+      .when({ type: 'FenceRegion', data: { dc: 'dc1', successor: 'dc2', eventsBefore: 42, knownDcs: DCS } })
+      .then([{ type: 'region.fenced', data: { dc: 'dc1', epoch: 1, successor: 'dc2', eventsBefore: 42 } }]);
+  });
+
+  it('refuses a switchover to an unknown DC or to the primary itself', () => {
+    given(regionDecider, DC1_PRIMARY)
+      .when({ type: 'FenceRegion', data: { dc: 'dc1', successor: 'dc9', eventsBefore: 1, knownDcs: DCS } })
+      .thenThrows('REGION.UNKNOWN_DC', ['to']);
+    given(regionDecider, DC1_PRIMARY)
+      .when({ type: 'FenceRegion', data: { dc: 'dc1', successor: 'dc1', eventsBefore: 1, knownDcs: DCS } })
+      .thenThrows('REGION.SAME_DC', ['to']);
   });
 
   it('refuses to fence a DC that is not the primary', () => {
@@ -79,11 +103,11 @@ describe('FenceRegion', () => {
 describe('Region evolve', () => {
   it('is a fold: rebuilding state from the emitted events gives the same state', () => {
     const state = expectReplayToRebuildState(regionDecider, [promote('dc1'), fence('dc1'), promote('dc2'), promote('dc3'), fence('dc3')]);
-    expect(state).toEqual({ primary: 'dc3', epoch: 3, fenced: true });
+    expect(state).toEqual({ primary: 'dc3', epoch: 3, fenced: true, successor: null, eventsBefore: null });
   });
 
   it('ignores a fence of an epoch already left behind', () => {
     const state = [...DC1_PRIMARY, promoted('dc2', 2, 'dc1'), fenced('dc1', 1)].reduce(regionDecider.evolve, regionDecider.initialState());
-    expect(state).toEqual({ primary: 'dc2', epoch: 2, fenced: false });
+    expect(state).toEqual({ primary: 'dc2', epoch: 2, fenced: false, successor: null, eventsBefore: null });
   });
 });

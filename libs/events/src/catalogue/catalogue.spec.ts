@@ -194,8 +194,44 @@ const CASES: Record<EventType, { valid: object; invalid: [string, object, string
     ],
   },
   'region.fenced': {
-    valid: { dc: 'dc1', epoch: 2 },
-    invalid: [['a fractional epoch', { dc: 'dc1', epoch: 1.5 }, 'payload.epoch: must be an integer number']],
+    valid: { dc: 'dc1', epoch: 2, successor: 'dc2', eventsBefore: 1234 },
+    invalid: [
+      ['a fractional epoch', { dc: 'dc1', epoch: 1.5, successor: null, eventsBefore: null }, 'payload.epoch: must be an integer number'],
+      ['a missing successor', { dc: 'dc1', epoch: 1, eventsBefore: null }, 'payload.successor: must be a string'],
+      [
+        'a negative event count',
+        { dc: 'dc1', epoch: 1, successor: 'dc2', eventsBefore: -1 },
+        'payload.eventsBefore: must not be less than 0',
+      ],
+    ],
+  },
+  'divergence.recorded': {
+    valid: {
+      eventId: '0192f3a4-5b6c-7d8e-9f01-23456789abcd',
+      streamId: 'api:x',
+      streamType: 'api',
+      version: 3,
+      type: 'api.updated',
+      originDc: 'dc1',
+      epoch: 1,
+      fencedInEpoch: 2,
+    },
+    invalid: [
+      [
+        'an unknown stream type',
+        {
+          eventId: '0192f3a4-5b6c-7d8e-9f01-23456789abcd',
+          streamId: 'x',
+          streamType: 'nope',
+          version: 1,
+          type: 'a.b',
+          originDc: 'dc1',
+          epoch: 1,
+          fencedInEpoch: 2,
+        },
+        'payload.streamType: must be one of the following values',
+      ],
+    ],
   },
 };
 
@@ -248,6 +284,11 @@ describe('the event catalogue', () => {
   it('accepts api.updated with only one field', () => {
     expect(validatePayload('api.updated', 1, { name: 'Renamed' })).toEqual([]);
     expect(validatePayload('api.updated', 1, { operations: [] })).toEqual([]);
+  });
+
+  it('accepts the v1 shape of region.fenced (no successor) at v1 only', () => {
+    expect(validatePayload('region.fenced', 1, { dc: 'dc1', epoch: 1 })).toEqual([]);
+    expect(validatePayload('region.fenced', 2, { dc: 'dc1', epoch: 1 }).join('; ')).toContain('payload.successor');
   });
 
   it('accepts the v1 shape of api.created at v1 only', () => {

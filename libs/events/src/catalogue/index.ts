@@ -15,7 +15,8 @@ import { OauthClientRevokedV1 } from './credentials/oauth-client-revoked.event';
 import { SigningKeyRotatedV1 } from './credentials/signing-key-rotated.event';
 import { TokenRevokedV1 } from './credentials/token-revoked.event';
 import { PolicyCreatedV1 } from './policy/policy-created.event';
-import { RegionFencedV1 } from './region/region-fenced.event';
+import { DivergenceRecordedV1 } from './divergence/divergence-recorded.event';
+import { RegionFencedV1, RegionFencedV2 } from './region/region-fenced.event';
 import { RegionPromotedV1 } from './region/region-promoted.event';
 import { SubscriptionBlockedV1 } from './subscription/subscription-blocked.event';
 import { SubscriptionCreatedV1 } from './subscription/subscription-created.event';
@@ -40,6 +41,7 @@ export * from './credentials/oauth-client-revoked.event';
 export * from './credentials/signing-key-rotated.event';
 export * from './credentials/token-revoked.event';
 export * from './policy/policy-created.event';
+export * from './divergence/divergence-recorded.event';
 export * from './region/region-fenced.event';
 export * from './region/region-promoted.event';
 export * from './subscription/subscription-blocked.event';
@@ -91,7 +93,8 @@ export const EVENT_CATALOGUE = {
   'user.registered': { streamType: 'user', current: 1, versions: { 1: UserRegisteredV1 } },
   'user.roles-changed': { streamType: 'user', current: 1, versions: { 1: UserRolesChangedV1 } },
   'region.promoted': { streamType: 'region', current: 1, versions: { 1: RegionPromotedV1 } },
-  'region.fenced': { streamType: 'region', current: 1, versions: { 1: RegionFencedV1 } },
+  'region.fenced': { streamType: 'region', current: 2, versions: { 1: RegionFencedV1, 2: RegionFencedV2 } },
+  'divergence.recorded': { streamType: 'divergence', current: 1, versions: { 1: DivergenceRecordedV1 } },
 } as const satisfies Record<string, CatalogueEntry>;
 
 type Catalogue = typeof EVENT_CATALOGUE;

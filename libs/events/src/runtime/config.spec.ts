@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
-import { ConfigError, loadConfig } from './config';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { ConfigError, configVariables, loadConfig } from './config';
 
 class SampleConfig {
   @Matches(/^[a-z][a-z0-9-]*$/)
@@ -45,5 +45,43 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain('hunter2');
     }
+  });
+});
+
+class SeededConfig extends SampleConfig {
+  @IsOptional()
+  @IsString()
+  REGION?: string;
+
+  @ValidateIf((config: SeededConfig) => config.SEED_PASSWORD !== undefined)
+  @IsString()
+  SEED_USER?: string;
+
+  @ValidateIf((config: SeededConfig) => config.SEED_USER !== undefined)
+  @IsString()
+  SEED_PASSWORD?: string;
+}
+
+describe('configVariables', () => {
+  it('lists every variable loadConfig reads, inherited ones included', () => {
+    expect(
+      configVariables(SeededConfig)
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(['DC_ID', 'PORT', 'REGION', 'REPLICATION_MODE', 'SECRET', 'SEED_PASSWORD', 'SEED_USER'].sort());
+  });
+
+  it('marks as required exactly the variables without a default or a condition', () => {
+    const required = configVariables(SeededConfig).filter((v) => v.required);
+    expect(required.map((v) => v.name).sort()).toEqual(['DC_ID', 'SECRET']);
+  });
+
+  it('agrees with loadConfig: the required variables alone are a valid environment', () => {
+    const env = Object.fromEntries(
+      configVariables(SeededConfig)
+        .filter((v) => v.required)
+        .map((v) => [v.name, v.name === 'DC_ID' ? 'dc1' : 'x']),
+    );
+    expect(() => loadConfig(SeededConfig, env)).not.toThrow();
   });
 });

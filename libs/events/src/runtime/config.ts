@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
-import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, ValidationError, ValidationTypes } from 'class-validator';
 
 /** Raised at start-up when the environment is missing or malformed; names every variable at fault. */
 export class ConfigError extends Error {
@@ -31,6 +31,29 @@ function describe(error: ValidationError): { variable: string; reason: string }[
   const reasons = Object.values(error.constraints ?? {});
   const missing = error.value === undefined;
   return [{ variable: error.property, reason: missing ? 'is required' : reasons.join(', ') }];
+}
+
+/** A variable that a configuration schema reads. */
+export interface ConfigVariable {
+  name: string;
+  /** loadConfig refuses an environment without it: no default, and no `@IsOptional` or `@ValidateIf` lets it be absent. */
+  required: boolean;
+}
+
+/**
+ * The variables loadConfig reads for `schema`, for tools that check a deployment's
+ * environment (docker/compose.two-dc.yml) against what the apps accept.
+ * A variable behind `@ValidateIf` counts as optional: it is required only together with another.
+ */
+export function configVariables(schema: new () => object): ConfigVariable[] {
+  const defaults = new schema() as Record<string, unknown>;
+  const conditional = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(schema, '', true, false)
+      .filter((m) => m.type === ValidationTypes.CONDITIONAL_VALIDATION)
+      .map((m) => m.propertyName),
+  );
+  return configKeys(schema).map((name) => ({ name, required: defaults[name] === undefined && !conditional.has(name) }));
 }
 
 /** Variable names a schema reads: its own properties and those declared by class-validator rules (which include required ones without a default). */

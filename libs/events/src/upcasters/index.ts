@@ -1,7 +1,9 @@
 import { catalogueEntry } from '../catalogue';
 import { apiCreatedV1ToV2 } from './api-created.upcaster';
+import { regionFencedV1ToV2 } from './region-fenced.upcaster';
 
 export * from './api-created.upcaster';
+export * from './region-fenced.upcaster';
 
 /** Turns a payload of schema version N into one of N+1. Pure; never mutates its input. */
 export type Upcaster = (payload: Record<string, unknown>) => Record<string, unknown>;
@@ -12,6 +14,7 @@ export type Upcaster = (payload: Record<string, unknown>) => Record<string, unkn
  */
 export const UPCASTERS: Readonly<Record<string, Readonly<Record<number, Upcaster>>>> = {
   'api.created': { 1: apiCreatedV1ToV2 },
+  'region.fenced': { 1: regionFencedV1ToV2 },
 };
 
 /** Raised when a payload cannot be brought to the current version: unknown type or version, or a missing step. */

@@ -27,6 +27,13 @@ describe('upcasting', () => {
     });
   });
 
+  it('turns region.fenced v1 into v2 without a successor', () => {
+    expect(upcast('region.fenced', 1, { dc: 'dc1', epoch: 3 })).toEqual({
+      schemaVersion: 2,
+      payload: { dc: 'dc1', epoch: 3, successor: null, eventsBefore: null },
+    });
+  });
+
   it('leaves the v1 payload as it was', () => {
     const copy = structuredClone(V1);
     upcast('api.created', 1, V1);

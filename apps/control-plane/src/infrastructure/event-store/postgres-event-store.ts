@@ -86,6 +86,9 @@ export class PostgresEventStore {
    * at that version is a `conflict`.
    */
   async import(envelope: EventEnvelope, tx: Queryable = this.db): Promise<ImportOutcome> {
+    // Inside a caller's transaction a unique violation would abort it: a savepoint keeps it usable.
+    const savepoint = tx !== this.db;
+    if (savepoint) await tx.query(`SAVEPOINT apim_import`);
     try {
       const rows = (await tx.query(
         `INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, payload, metadata, origin_dc, epoch, occurred_at)
@@ -97,9 +100,11 @@ export class PostgresEventStore {
          RETURNING position`,
         [JSON.stringify([toRecord(envelope)]), envelope.streamId, envelope.version - 1],
       )) as unknown[];
+      if (savepoint) await tx.query(`RELEASE SAVEPOINT apim_import`);
       if (rows.length === 1) return 'appended';
     } catch (error) {
       if (!isUniqueViolation(error, 'events_stream_version_unique')) throw error;
+      if (savepoint) await tx.query(`ROLLBACK TO SAVEPOINT apim_import`);
     }
     const [known] = (await tx.query(`SELECT 1 FROM events WHERE event_id = $1`, [envelope.eventId])) as unknown[];
     if (known) return 'duplicate';

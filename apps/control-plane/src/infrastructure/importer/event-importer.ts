@@ -1,7 +1,24 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { decodeEvent, DlqWriter, ensureTopics, EventEnvelope, JsonLogger, PartitionOffsets, StreamOrdering, TOPICS } from '@apim/events';
+import { DataSource } from 'typeorm';
+import {
+  decodeEvent,
+  DlqWriter,
+  ensureTopics,
+  EventEnvelope,
+  isEventOf,
+  JsonLogger,
+  PartitionOffsets,
+  StreamOrdering,
+  TOPICS,
+} from '@apim/events';
 import { PostgresEventStore } from '../event-store/postgres-event-store';
 import { Queryable } from '../event-store/event-store';
+import { Divergence } from './divergence';
+
+/** What the importer needs to know of the region: the lock every write takes, and who is primary in which epoch. */
+export interface RegionLock {
+  lockRegion(tx: Queryable, mode: 'write' | 'change-region'): Promise<{ primary: string | null; epoch: number; activeActive: boolean }>;
+}
 
 interface Located {
   envelope: EventEnvelope;
@@ -11,7 +28,7 @@ interface Located {
 }
 
 export interface EventImporterOptions {
-  db: Queryable;
+  db: DataSource;
   kafka: Kafka;
   /** Producer for the DLQ. */
   producer: Producer;
@@ -22,6 +39,17 @@ export interface EventImporterOptions {
   groupId?: string;
   /** Called for an event whose stream already holds another event at its version. */
   onConflict?: (envelope: EventEnvelope) => Promise<void> | void;
+  /**
+   * The region lock and view (the control plane's WriteGuard). Without it,
+   * this importer never judges epochs: it only follows the primary's verdicts.
+   */
+  region?: RegionLock;
+  /** Runs in the transaction that appended an imported event (read-side claims that must commit with it). */
+  onAppended?: (envelope: EventEnvelope, tx: Queryable) => Promise<void>;
+  /** Runs after a transaction moved events out of the store: read models built from them must be rebuilt. */
+  onMovedAside?: (tx: Queryable) => Promise<void>;
+  /** Runs after that transaction committed. */
+  afterMovedAside?: () => Promise<void>;
 }
 
 /**
@@ -36,16 +64,20 @@ export class EventImporter {
   private readonly ordering: StreamOrdering<Located & { streamId: string; version: number; eventId: string }>;
   private readonly offsets = new PartitionOffsets();
   private readonly dlq: DlqWriter;
+  private readonly divergence: Divergence;
   private consumer?: Consumer;
   private waitTimer?: NodeJS.Timeout;
   imported = 0;
   duplicates = 0;
   conflicts = 0;
   deadLettered = 0;
+  fenced = 0;
+  movedAside = 0;
 
   constructor(private readonly options: EventImporterOptions) {
     this.store = new PostgresEventStore(options.db);
     this.dlq = new DlqWriter(options.producer, `importer-${options.dc}`);
+    this.divergence = new Divergence(this.store, options.dc);
     this.ordering = new StreamOrdering({
       currentVersion: (streamId) => this.store.streamVersion(streamId),
       longWaitMs: 10_000,
@@ -109,6 +141,8 @@ export class EventImporter {
       return;
     }
     const envelope = decoded.envelope;
+    // Judged before ordering: a refused event never becomes the predecessor its successors would wait for.
+    if ((await this.inTransaction(envelope, (tx, region) => this.screen(envelope, region, tx))) !== 'import') return;
     const located = {
       envelope,
       topic,
@@ -135,7 +169,31 @@ export class EventImporter {
   }
 
   private async importOne({ envelope }: Located): Promise<void> {
-    const outcome = await this.store.import(envelope);
+    let moved = 0;
+    const outcome = await this.inTransaction(envelope, async (tx, region) => {
+      const screened = await this.screen(envelope, region, tx);
+      if (screened !== 'import') return screened;
+      let outcome = await this.store.import(envelope, tx);
+      if (outcome === 'conflict') {
+        moved += await this.divergence.supersede(envelope, tx);
+        if (moved > 0) outcome = await this.store.import(envelope, tx);
+      }
+      if (outcome === 'appended') {
+        await this.options.onAppended?.(envelope, tx);
+        if (isEventOf(envelope, 'divergence.recorded')) moved += await this.divergence.follow(envelope.payload, tx);
+      }
+      if (moved > 0) await this.options.onMovedAside?.(tx);
+      return outcome;
+    });
+    if (moved > 0) {
+      this.movedAside += moved;
+      this.options.logger.warn('events of a fenced epoch moved out of the store', {
+        after: envelope.type,
+        eventId: envelope.eventId,
+        moved,
+      });
+      await this.options.afterMovedAside?.();
+    }
     if (outcome === 'appended') this.imported++;
     else if (outcome === 'duplicate') this.duplicates++;
     else if (outcome === 'conflict') {
@@ -147,10 +205,50 @@ export class EventImporter {
         originDc: envelope.originDc,
       });
       await this.options.onConflict?.(envelope);
-    } else {
+    } else if (outcome === 'gap') {
       throw new Error(
         `stream ${envelope.streamId} is not at version ${envelope.version - 1} although the ordering helper released version ${envelope.version}`,
       );
     }
+  }
+
+  /**
+   * `skip`: already found divergent here. `fenced`: this DC is the primary of
+   * a later epoch than the event's and does not hold it, so the event reached
+   * it after its promotion: never part of its history, refused and announced.
+   * Signing keys are exempt: each DC alone writes its own, even as a standby.
+   */
+  private async screen(
+    envelope: EventEnvelope,
+    region: { primary: string | null; epoch: number; activeActive: boolean } | null,
+    tx: Queryable,
+  ): Promise<'import' | 'skip' | 'fenced'> {
+    if (await this.divergence.isListed(envelope.eventId, tx)) return 'skip';
+    const judge = region !== null && !region.activeActive && region.primary === this.options.dc;
+    if (!judge || envelope.epoch >= region.epoch || envelope.streamType === 'signing-key') return 'import';
+    if (((await tx.query(`SELECT 1 FROM events WHERE event_id = $1`, [envelope.eventId])) as unknown[]).length > 0) return 'import';
+    await this.divergence.refuse(envelope, region.epoch, tx);
+    this.fenced++;
+    this.options.logger.warn('event of a fenced epoch refused', {
+      eventId: envelope.eventId,
+      streamId: envelope.streamId,
+      version: envelope.version,
+      originDc: envelope.originDc,
+      epoch: envelope.epoch,
+      primaryEpoch: region.epoch,
+    });
+    return 'fenced';
+  }
+
+  /** One transaction under the region lock (exclusive for the region's own events, which change who may write). */
+  private inTransaction<T>(
+    envelope: EventEnvelope,
+    work: (tx: Queryable, region: { primary: string | null; epoch: number; activeActive: boolean } | null) => Promise<T>,
+  ): Promise<T> {
+    return this.options.db.transaction(async (manager) => {
+      const tx = manager as unknown as Queryable;
+      const region = (await this.options.region?.lockRegion(tx, envelope.streamType === 'region' ? 'change-region' : 'write')) ?? null;
+      return work(tx, region);
+    });
   }
 }

@@ -65,6 +65,11 @@ export class ProjectionRunner {
     });
   }
 
+  /** Resets every projection (after events left the store): each is rebuilt from position zero. */
+  async resetAll(): Promise<void> {
+    for (const projection of this.projections) await this.reset(projection.name);
+  }
+
   /** Events recorded but not yet applied, per projection (for /readyz and /metrics). */
   async lag(): Promise<Record<string, number>> {
     const result: Record<string, number> = {};

@@ -4,6 +4,7 @@ import { AggregateRepository } from '../../command-side/aggregate-repository';
 import { CommandContext } from '../../command-side/command-context';
 import { apiView } from '../api-views';
 import { Api, LifecycleAction } from '../api.types';
+import { releaseContext } from './context-claims';
 
 const COMMANDS: Record<LifecycleAction, Exclude<ApiCommand['type'], 'CreateApi' | 'UpdateApi'>> = {
   [LifecycleAction.PUBLISH]: 'PublishApi',
@@ -36,7 +37,7 @@ export class ChangeApiLifecycleHandler implements ICommandHandler<ChangeApiLifec
       command: { type: COMMANDS[action], data: {} },
       // A retired API gives its context and version back, in the same transaction.
       alongside: async (tx, _loaded, events) => {
-        if (events.some((event) => event.type === 'api.retired')) await tx.query(`DELETE FROM api_contexts WHERE api_id = $1`, [id]);
+        if (events.some((event) => event.type === 'api.retired')) await releaseContext(tx, id);
       },
     });
     return apiView(id, result);

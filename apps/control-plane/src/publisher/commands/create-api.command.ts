@@ -1,13 +1,13 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { apiDecider, DomainError, LiveApi } from '@apim/domain';
+import { apiDecider } from '@apim/domain';
 import { newEventId } from '@apim/events';
 import { AggregateRepository } from '../../command-side/aggregate-repository';
 import { CommandContext } from '../../command-side/command-context';
-import { Queryable } from '../../infrastructure/event-store/event-store';
 import { apiView } from '../api-views';
 import { Api, CreateApiInput, domainApiFields } from '../api.types';
 import { policyNames } from '../policy-names';
+import { claimContext, liveApis } from './context-claims';
 
 export class CreateApiCommand extends Command<Api> {
   constructor(
@@ -48,23 +48,4 @@ export class CreateApiHandler implements ICommandHandler<CreateApiCommand> {
     });
     return apiView(id, result);
   }
-}
-
-/** Live APIs by context, from the claims table that every create and retire keeps in its own transaction. */
-export async function liveApis(db: Queryable): Promise<LiveApi[]> {
-  const rows = (await db.query(`SELECT api_id AS id, context, version FROM api_contexts`)) as Omit<LiveApi, 'state'>[];
-  // Retiring releases the claim, so every claimed context is held by a live API.
-  return rows.map((row) => ({ ...row, state: 'CREATED' }));
-}
-
-async function claimContext(tx: Queryable, apiId: string, context: string, version: string): Promise<void> {
-  const rows = (await tx.query(
-    `INSERT INTO api_contexts (context, version, api_id) VALUES ($1, $2, $3) ON CONFLICT (context, version) DO NOTHING RETURNING api_id`,
-    [context, version, apiId],
-  )) as unknown[];
-  if (rows.length === 0)
-    throw DomainError.conflict('API.CONTEXT_TAKEN', `Context ${context} version ${version} is already used by another API`, [
-      'context',
-      'version',
-    ]);
 }
