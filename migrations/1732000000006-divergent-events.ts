@@ -30,6 +30,7 @@ export class DivergentEvents1732000000006 implements MigrationInterface {
         FROM events c
        WHERE c.type = 'api.created'
          AND NOT EXISTS (SELECT 1 FROM events r WHERE r.stream_id = c.stream_id AND r.type = 'api.retired')
+       ORDER BY c.event_id
       ON CONFLICT (context, version) DO NOTHING`);
   }
 

@@ -5,6 +5,7 @@ import { UsageReadModel1732000000003 } from './1732000000003-usage-read-model';
 import { GatewayDirectory1732000000004 } from './1732000000004-gateway-directory';
 import { ReplicationStatus1732000000005 } from './1732000000005-replication-status';
 import { DivergentEvents1732000000006 } from './1732000000006-divergent-events';
+import { Conflicts1732000000007 } from './1732000000007-conflicts';
 
 /** Every migration, oldest first. Schema changes happen only here. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   GatewayDirectory1732000000004,
   ReplicationStatus1732000000005,
   DivergentEvents1732000000006,
+  Conflicts1732000000007,
 ];

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { eventually, startUpstream } from '../support/gateway';
 import { ADMIN, apimctl, Dc, TwoDcWorld } from '../support/two-dc';
 
@@ -116,7 +115,7 @@ describe('two DCs, active-passive, through the replicators', () => {
     const orders = (await dc1Before.ok(`{ apis { id name context } }`, {}, admin1)).apis.find((a: { context: string }) =>
       a.context.startsWith('/orders-'),
     );
-    await eventuallyEqualEvents(world); // dc2 holds everything dc1 wrote so far
+    await world.eventuallyEqualEvents(); // dc2 holds everything dc1 wrote so far
     const gateway1 = await world.startGateway('dc1', 'gw1');
     await world.replicators.dc2.process.stop(10_000);
     const divergentApi = (
@@ -215,7 +214,7 @@ describe('two DCs, active-passive, through the replicators', () => {
     );
 
     // Same store, row for row, and the same read models: no Divergent API, dc2's name for Orders, dc2's new API.
-    await eventuallyEqualEvents(world);
+    await world.eventuallyEqualEvents();
     for (const [cp, token] of [
       [dc1, adminAtDc1],
       [dc2, admin],
@@ -303,7 +302,7 @@ describe('two DCs, active-passive, through the replicators', () => {
     const adminAtDc1 = await dc1.login(ADMIN.username, ADMIN.password);
     const inDc1 = new Set((await eventIds(world, 'dc1', `type = 'api.created' AND origin_dc = 'dc2'`)).map((e) => e.stream_id));
     for (const id of accepted) expect(inDc1).toContain(id);
-    await eventuallyEqualEvents(world);
+    await world.eventuallyEqualEvents();
     expect(await countEvents(world, 'dc1')).toBe(await countEvents(world, 'dc2'));
 
     // dc1 takes writes in epoch 3; dc2 refuses them, naming dc1.
@@ -325,42 +324,17 @@ describe('two DCs, active-passive, through the replicators', () => {
   }, 240_000);
 });
 
-async function query<T>(world: TwoDcWorld, dc: Dc, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: world.dbs[dc].url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
 async function eventIds(world: TwoDcWorld, dc: Dc, where = 'true'): Promise<{ event_id: string; stream_id: string }[]> {
-  return query(world, dc, `SELECT event_id::text, stream_id FROM events WHERE ${where} ORDER BY event_id`);
+  return world.query(dc, `SELECT event_id::text, stream_id FROM events WHERE ${where} ORDER BY event_id`);
 }
 
 async function countEvents(world: TwoDcWorld, dc: Dc): Promise<number> {
-  const [row] = await query<{ n: number }>(world, dc, `SELECT count(*)::int AS n FROM events`);
+  const [row] = await world.query<{ n: number }>(dc, `SELECT count(*)::int AS n FROM events`);
   return row.n;
 }
 
-/** dc1's events that dc2 does not hold. */
+/** A DC's own events (signing keys aside) that the other DC does not hold. */
 async function divergentCandidates(world: TwoDcWorld, dc: Dc): Promise<{ event_id: string }[]> {
   const inPeer = new Set((await eventIds(world, dc === 'dc1' ? 'dc2' : 'dc1')).map((e) => e.event_id));
   return (await eventIds(world, dc, `origin_dc = '${dc}' AND stream_type <> 'signing-key'`)).filter((e) => !inPeer.has(e.event_id));
-}
-
-/** Both stores hold the same events (ids, streams, versions, payloads), compared row for row. */
-async function eventuallyEqualEvents(world: TwoDcWorld): Promise<void> {
-  const rows = (dc: Dc) =>
-    query(world, dc, `SELECT event_id::text, stream_id, version, type, origin_dc, epoch, payload FROM events ORDER BY event_id`);
-  await eventually(
-    async () => {
-      const [a, b] = await Promise.all([rows('dc1'), rows('dc2')]);
-      expect(a.length).toBeGreaterThan(0);
-      expect(a).toEqual(b);
-    },
-    60_000,
-    250,
-  );
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { replicatorEnv } from '../../tools/infra/app-process';
 import { freePort } from '../../tools/infra/free-port';
 import { GuardedProcess } from '../../tools/infra/guarded-process';
@@ -8,10 +9,11 @@ import { repoRoot } from '../../tools/infra/repo-root';
 import { startAppProcess, waitForHttp } from './apps';
 import { ControlPlane } from './control-plane';
 import { TestDatabase } from './databases';
-import { RunningGateway, startGateway } from './gateway';
+import { eventually, RunningGateway, startGateway } from './gateway';
 
 export type Dc = 'dc1' | 'dc2';
 const PEER: Record<Dc, Dc> = { dc1: 'dc2', dc2: 'dc1' };
+const DCS: Dc[] = ['dc1', 'dc2'];
 
 export const ADMIN = { username: 'sre-admin', password: 'a long enough admin password' };
 
@@ -97,6 +99,38 @@ export class TwoDcWorld {
     );
     this.gateways.push(gateway);
     return gateway;
+  }
+
+  /** Runs SQL against one DC's database (the test reads stores and read models directly to compare the DCs). */
+  async query<T>(dc: Dc, sql: string, params: unknown[] = []): Promise<T[]> {
+    const client = new Client({ connectionString: this.dbs[dc].url });
+    await client.connect();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Waits until `sql` returns the same rows in both DCs' databases (`what` names it in a failure). */
+  async eventuallyEqual(what: string, sql: string, options: { nonEmpty?: boolean } = {}): Promise<void> {
+    await eventually(
+      async () => {
+        const [a, b] = await Promise.all([this.query(DCS[0], sql), this.query(DCS[1], sql)]);
+        if (options.nonEmpty) expect({ what, empty: a.length === 0 }).toEqual({ what, empty: false });
+        expect({ what, rows: a }).toEqual({ what, rows: b });
+      },
+      60_000,
+      250,
+    );
+  }
+
+  /** Both stores hold the same events (ids, streams, versions, origins, epochs, payloads), row for row. */
+  eventuallyEqualEvents(): Promise<void> {
+    return this.eventuallyEqual(
+      'events',
+      `SELECT event_id::text, stream_id, version, type, origin_dc, epoch, payload FROM events ORDER BY event_id`,
+    );
   }
 
   /** The last lines of every log, for a failed test's output. */

@@ -72,6 +72,7 @@ export class AggregateRepository {
       const region = await this.writeGuard.lockRegion(tx, options.streamId === REGION_STREAM_ID ? 'change-region' : 'write');
       const epoch = options.evenWhenReadOnly ? region.epoch : this.writeGuard.assertWritable(region);
       const before = await this.load(options.decider, options.streamId, tx);
+      this.writeGuard.assertHome(region, options.streamId, before.events[0]);
       if (options.expectedVersion !== undefined && options.expectedVersion !== before.version)
         throw new StaleRevisionError(options.streamId, options.expectedVersion, before.version);
       const command =

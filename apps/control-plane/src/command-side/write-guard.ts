@@ -5,12 +5,17 @@ import { Queryable } from '../infrastructure/event-store/event-store';
 import { PostgresEventStore } from '../infrastructure/event-store/postgres-event-store';
 import { foldStream } from './fold-stream';
 
-/** A mutation refused because of where it was sent (GraphQL `READ_ONLY_REGION` / `WRONG_REGION`). */
+/**
+ * A mutation refused because of where it was sent, naming where to send it:
+ * `READ_ONLY_REGION` (a standby or fenced primary) names the primary,
+ * `WRONG_REGION` (active-active: the aggregate is homed elsewhere) its home.
+ */
 export class RegionError extends Error {
   constructor(
     readonly code: 'READ_ONLY_REGION' | 'WRONG_REGION',
     message: string,
-    readonly primary: string,
+    /** The primary (READ_ONLY_REGION) or the aggregate's home DC (WRONG_REGION). */
+    readonly sendTo: string,
   ) {
     super(message);
     this.name = 'RegionError';
@@ -64,6 +69,20 @@ export class WriteGuard {
     const lock = mode === 'change-region' ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared';
     await tx.query(`SELECT ${lock}($1)`, [REGION_LOCK_KEY]);
     return this.region(tx);
+  }
+
+  /**
+   * Active-active: an aggregate is written only in its home DC, the one that
+   * created it (its first event's origin), so its stream never forks. Throws
+   * WRONG_REGION naming the home.
+   */
+  assertHome(region: RegionView, streamId: string, firstEvent: { originDc: string } | undefined): void {
+    if (!region.activeActive || !firstEvent || firstEvent.originDc === this.dc) return;
+    throw new RegionError(
+      'WRONG_REGION',
+      `${streamId} belongs to ${firstEvent.originDc}, the DC that created it; send this mutation there`,
+      firstEvent.originDc,
+    );
   }
 
   /** Returns the epoch to stamp on new events, or throws READ_ONLY_REGION naming the primary. */

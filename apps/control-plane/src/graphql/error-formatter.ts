@@ -29,7 +29,14 @@ export function formatError(logger: JsonLogger) {
         extensions: { code: 'CONFLICT', reason: 'CONCURRENT_UPDATE' },
       };
     if (original instanceof RegionError)
-      return { ...base, message: original.message, extensions: { code: original.code, primary: original.primary } };
+      return {
+        ...base,
+        message: original.message,
+        extensions: {
+          code: original.code,
+          ...(original.code === 'WRONG_REGION' ? { home: original.sendTo } : { primary: original.sendTo }),
+        },
+      };
     if (original instanceof AuthError) return { ...base, message: original.message, extensions: { code: original.code } };
     if (original instanceof LoginRateLimitedError)
       return { ...base, message: original.message, extensions: { code: original.code, retryAfterSeconds: original.retryAfterSeconds } };

@@ -162,10 +162,7 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
           topics: config.peerDcs.map((dc) => mirrorTopic(dc, TOPICS.events)),
           logger: logger.child({ component: 'importer' }),
           region: new WriteGuard(config, store),
-          onAppended: async (envelope, tx) => {
-            if (!(await followImportedClaim(tx, envelope)))
-              logger.warn('imported API clashes with a live API on context and version', { apiId: envelope.streamId });
-          },
+          onAppended: (envelope, tx) => followImportedClaim(tx, envelope),
           onMovedAside: rebuildContextClaims,
           afterMovedAside: () => projections.resetAll(),
         }),

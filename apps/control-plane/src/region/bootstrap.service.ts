@@ -41,7 +41,9 @@ export class BootstrapService implements OnApplicationBootstrap {
         }),
       );
     await this.once('signing key', () => this.signingKeys.ensureKey(context));
-    if (!(await this.guard.region()).writable) return; // a standby gets policies and users from the primary
+    // A standby gets policies and the admin from the primary. In active-active, one DC (PRIMARY_DC, else the
+    // first id) seeds them: seeded in every DC, they would be the same stream ids created twice, i.e. conflicts.
+    if (!(await this.guard.region()).writable || this.config.initialPrimary !== this.config.DC_ID) return;
     for (const policy of DEFAULT_POLICIES)
       await this.once(`policy ${policy.name}`, () =>
         this.repository.execute({

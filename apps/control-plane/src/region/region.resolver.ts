@@ -6,6 +6,7 @@ import { CommandContext } from '../command-side/command-context';
 import { WriteGuard } from '../command-side/write-guard';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { RequestContext } from '../graphql/request-context';
+import { listConflicts } from '../infrastructure/importer/conflicts';
 import { listDivergentEvents } from '../infrastructure/importer/divergence';
 import { listGateways, listReplication } from './gateway-directory';
 import { PromoteRegionCommand, SwitchoverCommand } from './region.commands';
@@ -52,6 +53,29 @@ export class DivergentEvent {
   @Field(() => Int, { description: 'The epoch whose primary refused it' }) fencedInEpoch!: number;
   @Field() reason!: string;
   @Field({ description: 'When this DC found it divergent' }) recordedAt!: Date;
+}
+
+@ObjectType({ description: 'One side of a conflict' })
+export class ConflictSide {
+  @Field({ description: 'The stream (STREAM_ID) or the API (API_CONTEXT)' }) id!: string;
+  @Field({ description: 'The DC that made this claim' }) dc!: string;
+  @Field({ description: "The claim: the stream's first event, or the API's api.created" }) eventId!: string;
+}
+
+@ObjectType({
+  description:
+    'A cross-DC uniqueness clash (active-active), resolved alike in every DC: the claim with the smaller event id (the earlier one) wins',
+})
+export class Conflict {
+  @Field(() => ID) id!: string;
+  @Field({ description: 'STREAM_ID (one id created in two DCs: a username, a policy, a subscription) or API_CONTEXT' }) kind!: string;
+  @Field({ description: 'The stream id, or "<context> <version>"' }) key!: string;
+  @Field(() => ConflictSide) winner!: ConflictSide;
+  @Field(() => ConflictSide, {
+    description: 'STREAM_ID: its events left every store (kept with the conflict). API_CONTEXT: the API stays, without the route',
+  })
+  loser!: ConflictSide;
+  @Field({ description: 'When this DC detected it' }) detectedAt!: Date;
 }
 
 @ObjectType({ description: 'Where a gateway stands on one partition it reads' })
@@ -135,6 +159,12 @@ export class RegionResolver {
   })
   async divergentEvents(): Promise<DivergentEvent[]> {
     return listDivergentEvents(this.db);
+  }
+
+  @Authorized('ADMIN')
+  @Query(() => [Conflict], { description: 'Cross-DC uniqueness clashes this DC resolved (active-active), newest first' })
+  async conflicts(): Promise<Conflict[]> {
+    return listConflicts(this.db);
   }
 
   @Authorized('ADMIN')

@@ -38,9 +38,13 @@ function divergenceRecorded(streamId: string, version: number, fencedInEpoch: nu
   };
 }
 
-const applied = (streams: Record<string, [version: number, epoch: number]>): AppliedStreams => ({
+const applied = (
+  streams: Record<string, [version: number, epoch: number]>,
+  firsts: Record<string, { eventId: string; originDc: string }> = {},
+): AppliedStreams => ({
   streamVersion: (id) => streams[id]?.[0] ?? 0,
   streamEpoch: (id) => streams[id]?.[1] ?? 0,
+  firstEvent: (id) => firsts[id],
 });
 
 describe('Fences', () => {
@@ -82,6 +86,27 @@ describe('fenceOf', () => {
       rule: { streamId: 'a', fromVersion: 3, belowEpoch: 2 },
       reachesApplied: true,
     });
+  });
+
+  it('settles one stream id created in two DCs by the smaller event id, fencing the other DC branch', () => {
+    const earlier = '0192f3a4-0000-7000-8000-000000000000';
+    const later = '0192f3a4-ffff-7000-8000-000000000000';
+    const fromDc2 = (eventId: string) => ({ ...event('policy:gold', 1, 0, 'policy.created'), eventId, originDc: 'dc2' });
+    // The table holds dc1's later claim: dc2's earlier one wins, and dc1's branch was applied.
+    expect(fenceOf(fromDc2(earlier), applied({ 'policy:gold': [1, 0] }, { 'policy:gold': { eventId: later, originDc: 'dc1' } }))).toEqual({
+      rule: { streamId: 'policy:gold', fromVersion: 1, belowEpoch: Number.MAX_SAFE_INTEGER, originDc: 'dc1' },
+      reachesApplied: true,
+    });
+    // The table holds the earlier claim: dc2's branch is fenced, nothing to rebuild.
+    const kept = fenceOf(fromDc2(later), applied({ 'policy:gold': [1, 0] }, { 'policy:gold': { eventId: earlier, originDc: 'dc1' } }));
+    expect(kept).toEqual({
+      rule: { streamId: 'policy:gold', fromVersion: 1, belowEpoch: Number.MAX_SAFE_INTEGER, originDc: 'dc2' },
+      reachesApplied: false,
+    });
+    const fences = new Fences();
+    fences.add(kept!.rule);
+    expect(fences.excludes({ streamId: 'policy:gold', version: 2, epoch: 5, originDc: 'dc2' })).toBe(true);
+    expect(fences.excludes({ streamId: 'policy:gold', version: 2, epoch: 5, originDc: 'dc1' })).toBe(false);
   });
 
   it('says nothing of the next version, a duplicate, or an older epoch', () => {

@@ -74,12 +74,17 @@ export interface RoutingTableState {
   streamVersions: [streamId: string, version: number][];
   /** Epoch of each stream's last applied event (absent in snapshots of older gateways). */
   streamEpochs?: [streamId: string, epoch: number][];
+  /** First event of each stream whose id two DCs can create alike (absent in snapshots of older gateways). */
+  streamFirsts?: [streamId: string, first: { eventId: string; originDc: string }][];
   region: { primary: string | null; epoch: number };
   lastEventAt: string | null;
 }
 
 /** What `apply` did with an event. */
 export type ApplyOutcome = 'applied' | 'ignored';
+
+/** Stream types whose ids are names (`policy:<name>`, `sub:<app>:<api>`, `user:<name>`): two DCs can create one alike. */
+const NAMED_STREAM_TYPES = new Set<string>(['policy', 'subscription', 'user']);
 
 const routeKey = (context: string, version: string) => `${context}\n${version}`;
 const subscriptionKey = (applicationId: string, apiId: string) => `${applicationId}\n${apiId}`;
@@ -107,6 +112,7 @@ export class RoutingTable {
   private readonly revokedTokens = new Map<string, number>();
   private readonly streamVersions = new Map<string, number>();
   private readonly streamEpochs = new Map<string, number>();
+  private readonly streamFirsts = new Map<string, { eventId: string; originDc: string }>();
   private region: { primary: string | null; epoch: number } = { primary: null, epoch: 0 };
   private lastEventAt: string | null = null;
   private compiled = new Map<string, MatchedOperationFinder>();
@@ -116,6 +122,11 @@ export class RoutingTable {
   /** The version of `streamId` already applied (0 when unknown): the ordering helper's `currentVersion`. */
   streamVersion(streamId: string): number {
     return this.streamVersions.get(streamId) ?? 0;
+  }
+
+  /** The first event of a stream whose id two DCs can create alike (policy, subscription, user ids are names, not UUIDs). */
+  firstEvent(streamId: string): { eventId: string; originDc: string } | undefined {
+    return this.streamFirsts.get(streamId);
   }
 
   /** The epoch of the last event applied to `streamId` (0 when unknown): how the feed tells that a newer primary rewrote it. */
@@ -128,6 +139,8 @@ export class RoutingTable {
     const outcome = this.applyPayload(event);
     this.streamVersions.set(event.streamId, Math.max(event.version, this.streamVersion(event.streamId)));
     this.streamEpochs.set(event.streamId, Math.max(event.epoch, this.streamEpoch(event.streamId)));
+    if (event.version === 1 && NAMED_STREAM_TYPES.has(event.streamType))
+      this.streamFirsts.set(event.streamId, { eventId: event.eventId, originDc: event.originDc });
     this.lastEventAt = event.occurredAt;
     this.applied++;
     return outcome;
@@ -233,6 +246,7 @@ export class RoutingTable {
       revokedTokens: [...this.revokedTokens.entries()],
       streamVersions: [...this.streamVersions.entries()],
       streamEpochs: [...this.streamEpochs.entries()],
+      streamFirsts: [...this.streamFirsts.entries()],
       region: { ...this.region },
       lastEventAt: this.lastEventAt,
     };
@@ -253,6 +267,7 @@ export class RoutingTable {
     for (const [jti, expiresAt] of state.revokedTokens) table.revokedTokens.set(jti, expiresAt);
     for (const [streamId, version] of state.streamVersions) table.streamVersions.set(streamId, version);
     for (const [streamId, epoch] of state.streamEpochs ?? []) table.streamEpochs.set(streamId, epoch);
+    for (const [streamId, first] of state.streamFirsts ?? []) table.streamFirsts.set(streamId, first);
     table.region = { ...state.region };
     table.lastEventAt = state.lastEventAt;
     return table;

@@ -12,7 +12,8 @@ import {
   TOPICS,
 } from '@apim/events';
 import { PostgresEventStore } from '../event-store/postgres-event-store';
-import { Queryable } from '../event-store/event-store';
+import { ImportOutcome, Queryable } from '../event-store/event-store';
+import { onLosingBranch, resolveStreamClash } from './conflicts';
 import { Divergence } from './divergence';
 
 /** What the importer needs to know of the region: the lock every write takes, and who is primary in which epoch. */
@@ -73,6 +74,7 @@ export class EventImporter {
   deadLettered = 0;
   fenced = 0;
   movedAside = 0;
+  resolvedConflicts = 0;
 
   constructor(private readonly options: EventImporterOptions) {
     this.store = new PostgresEventStore(options.db);
@@ -173,10 +175,14 @@ export class EventImporter {
     const outcome = await this.inTransaction(envelope, async (tx, region) => {
       const screened = await this.screen(envelope, region, tx);
       if (screened !== 'import') return screened;
-      let outcome = await this.store.import(envelope, tx);
+      let outcome: ImportOutcome | 'resolved' = await this.store.import(envelope, tx);
       if (outcome === 'conflict') {
         moved += await this.divergence.supersede(envelope, tx);
-        if (moved > 0) outcome = await this.store.import(envelope, tx);
+        // Active-active: the same stream id created in two DCs; the first claim wins everywhere.
+        const clash = moved === 0 && region?.activeActive ? await resolveStreamClash(envelope, tx) : null;
+        if (clash) moved += clash.moved;
+        if (clash?.winner === 'local') outcome = 'resolved';
+        else if (moved > 0) outcome = await this.store.import(envelope, tx);
       }
       if (outcome === 'appended') {
         await this.options.onAppended?.(envelope, tx);
@@ -196,7 +202,14 @@ export class EventImporter {
     }
     if (outcome === 'appended') this.imported++;
     else if (outcome === 'duplicate') this.duplicates++;
-    else if (outcome === 'conflict') {
+    else if (outcome === 'resolved') {
+      this.resolvedConflicts++;
+      this.options.logger.warn('stream created in two DCs: the first claim (here) wins', {
+        streamId: envelope.streamId,
+        eventId: envelope.eventId,
+        originDc: envelope.originDc,
+      });
+    } else if (outcome === 'conflict') {
       this.conflicts++;
       this.options.logger.warn('event conflicts with the local stream', {
         streamId: envelope.streamId,
@@ -224,6 +237,7 @@ export class EventImporter {
     tx: Queryable,
   ): Promise<'import' | 'skip' | 'fenced'> {
     if (await this.divergence.isListed(envelope.eventId, tx)) return 'skip';
+    if (region?.activeActive && (await onLosingBranch(envelope, tx))) return 'skip';
     const judge = region !== null && !region.activeActive && region.primary === this.options.dc;
     if (!judge || envelope.epoch >= region.epoch || envelope.streamType === 'signing-key') return 'import';
     if (((await tx.query(`SELECT 1 FROM events WHERE event_id = $1`, [envelope.eventId])) as unknown[]).length > 0) return 'import';

@@ -1,6 +1,7 @@
 import { DomainError, LiveApi } from '@apim/domain';
 import { EventEnvelope } from '@apim/events';
 import { Queryable } from '../../infrastructure/event-store/event-store';
+import { firstClaim, recordConflict } from '../../infrastructure/importer/conflicts';
 
 /**
  * `api_contexts`: one row per live (context, version), the claim that makes
@@ -34,20 +35,32 @@ export async function releaseContext(tx: Queryable, apiId: string): Promise<void
 
 /**
  * An imported `api.created` claims its context and `api.retired` releases it.
- * Returns false when another API already holds the claim (a cross-DC clash,
- * which only active-active can produce).
+ * When another API holds the claim (two DCs created an API on one context and
+ * version: active-active), the first `api.created` wins in every DC: the claim
+ * goes to it, and the clash is recorded for the `conflicts` query. Gateways
+ * route the same winner (they order APIs on one route by that event id).
  */
-export async function followImportedClaim(tx: Queryable, envelope: EventEnvelope): Promise<boolean> {
+export async function followImportedClaim(tx: Queryable, envelope: EventEnvelope): Promise<void> {
   if (envelope.type === 'api.retired') await releaseContext(tx, envelope.streamId);
-  if (envelope.type !== 'api.created') return true;
+  if (envelope.type !== 'api.created') return;
   // context and version have the same names and rules in every schema version of api.created.
   const { context, version } = envelope.payload as { context: string; version: string };
-  const rows = (await tx.query(
+  const [claim] = (await tx.query(
     `INSERT INTO api_contexts (context, version, api_id) VALUES ($1, $2, $3)
      ON CONFLICT (context, version) DO UPDATE SET api_id = api_contexts.api_id RETURNING api_id`,
     [context, version, envelope.streamId],
   )) as { api_id: string }[];
-  return rows[0]?.api_id === envelope.streamId;
+  if (claim.api_id === envelope.streamId) return;
+  const [holder] = (await tx.query(`SELECT event_id::text, origin_dc FROM events WHERE stream_id = $1 AND version = 1`, [
+    claim.api_id,
+  ])) as { event_id: string; origin_dc: string }[];
+  const sides = firstClaim(
+    { id: envelope.streamId, dc: envelope.originDc, eventId: envelope.eventId },
+    { id: claim.api_id, dc: holder.origin_dc, eventId: holder.event_id },
+  );
+  if (sides.winner.id === envelope.streamId)
+    await tx.query(`UPDATE api_contexts SET api_id = $3 WHERE context = $1 AND version = $2`, [context, version, envelope.streamId]);
+  await recordConflict(tx, 'API_CONTEXT', `${context} ${version}`, sides);
 }
 
 /** Recomputes every claim from the store: after events moved out of it, their claims must go too. */
@@ -59,7 +72,8 @@ export async function rebuildContextClaims(tx: Queryable): Promise<void> {
        FROM events c
       WHERE c.type = 'api.created'
         AND NOT EXISTS (SELECT 1 FROM events r WHERE r.stream_id = c.stream_id AND r.type = 'api.retired')
-      ORDER BY c.transaction_id, c.position
+      -- The first api.created claims, as when clashes are resolved on import.
+      ORDER BY c.event_id
      ON CONFLICT (context, version) DO NOTHING`,
   );
 }
