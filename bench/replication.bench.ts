@@ -230,19 +230,21 @@ async function measureLatency(source: Kafka, target: Kafka, topic: string): Prom
 }
 
 function ourReplicator(dir: string, dc1: KafkaCluster, dc2: KafkaCluster, target: Kafka, running: GuardedProcess[]): Mirror {
-  let process: GuardedProcess | undefined;
+  let child: GuardedProcess | undefined;
   const admin = target.admin();
   return {
     name: 'apim replicator',
     target: mirrorTopic('dc1', TOPIC),
     async start() {
       const port = await freePort();
-      process = startAppProcess(
+      child = startAppProcess(
         'replicator',
         { ...replicatorEnv('dc2', dc2.brokers, 'dc1', dc1.brokers, port), LOG_LEVEL: 'warn' },
         join(dir, 'replicator.log'),
+        // e.g. BENCH_REPLICATOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=.run/prof" to profile the replicator.
+        (process.env.BENCH_REPLICATOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
       );
-      running.push(process);
+      running.push(child);
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, 20);
       await admin.connect();
     },
@@ -253,7 +255,7 @@ function ourReplicator(dir: string, dc1: KafkaCluster, dc2: KafkaCluster, target
     },
     async stop() {
       await admin.disconnect();
-      await process?.stop(10_000);
+      await child?.stop(10_000);
     },
   };
 }

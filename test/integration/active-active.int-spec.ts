@@ -35,7 +35,7 @@ describe('two DCs, active-active', () => {
     await world.start();
     // dc1 seeds the admin (one seeding DC: seeded twice it would be a clash); dc2 gets it by replication.
     tokens.dc1 = await world.cps.dc1.login(ADMIN.username, ADMIN.password);
-    tokens.dc2 = await eventually(() => world.cps.dc2.login(ADMIN.username, ADMIN.password), 60_000, 250);
+    tokens.dc2 = await world.loginWhenReplicated('dc2', ADMIN.username, ADMIN.password);
   }, 240_000);
 
   afterAll(async () => {
@@ -167,7 +167,7 @@ describe('two DCs, active-active', () => {
     await world.eventuallyEqualEvents();
     for (const table of READ_MODELS) await world.eventuallyEqual(table, `SELECT * FROM ${table} ORDER BY 1`);
     for (const dc of ['dc1', 'dc2'] as Dc[]) {
-      await eventually(() => world.cps[dc].login(username, `password of ${userClash.winner.dc}`), 30_000, 250);
+      await world.cps[dc].login(username, `password of ${userClash.winner.dc}`);
       const loser = await world.cps[dc].gql(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }`, {
         u: username,
         p: `password of ${userClash.loser.dc}`,

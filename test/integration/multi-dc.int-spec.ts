@@ -54,7 +54,7 @@ describe('two DCs, active-passive, through the replicators', () => {
       .generateApiKey;
 
     // dc2's read models: the admin (a user is events too) logs in at dc2 and sees the published API.
-    const adminAtDc2 = await eventually(() => dc2.login(ADMIN.username, ADMIN.password), 60_000, 250);
+    const adminAtDc2 = await world.loginWhenReplicated('dc2', ADMIN.username, ADMIN.password);
     await eventually(
       async () => {
         const { apis } = await dc2.ok(`{ apis { id state context homeDc } }`, {}, adminAtDc2);

@@ -101,6 +101,21 @@ export class TwoDcWorld {
     return gateway;
   }
 
+  /**
+   * Logs in at `dc` once the user's stream has reached that DC's store.
+   * Polling `login` instead counts failed logins, and the control plane's
+   * login throttle then refuses the right password for minutes.
+   */
+  async loginWhenReplicated(dc: Dc, username: string, password: string): Promise<string> {
+    const stream = `user:${username.toLowerCase()}`;
+    await eventually(
+      async () => expect(await this.query(dc, `SELECT 1 FROM events WHERE stream_id = $1`, [stream])).not.toHaveLength(0),
+      60_000,
+      250,
+    );
+    return this.cps[dc].login(username, password);
+  }
+
   /** Runs SQL against one DC's database (the test reads stores and read models directly to compare the DCs). */
   async query<T>(dc: Dc, sql: string, params: unknown[] = []): Promise<T[]> {
     const client = new Client({ connectionString: this.dbs[dc].url });
