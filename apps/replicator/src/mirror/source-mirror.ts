@@ -58,16 +58,21 @@ const sameLayout = (a: Layout, b: Layout) => a.size === b.size && [...a].every((
 const CHECKPOINT_REFRESH_MS = 60 * 60 * 1000;
 /** Estimated bytes per produce request: well under the brokers' default 1 MiB `message.max.bytes`. */
 const MAX_SEND_BYTES = 512 * 1024;
+/** Fetched bytes that may wait for their transaction while the consumer fetches ahead. */
+const MAX_AHEAD_BYTES = 16 * 1024 * 1024;
 
-/** Splits `messages` into runs whose estimated encoded size (with the two mirror headers) stays under `maxBytes`. */
-export function chunks(messages: KafkaMessage[], maxBytes: number): KafkaMessage[][] {
+/**
+ * Splits `messages` into runs of at most `maxRecords` whose estimated encoded
+ * size (with the two mirror headers) stays under `maxBytes`.
+ */
+export function chunks(messages: KafkaMessage[], maxBytes: number, maxRecords = Number.MAX_SAFE_INTEGER): KafkaMessage[][] {
   const result: KafkaMessage[][] = [];
   let current: KafkaMessage[] = [];
   let size = 0;
   for (const message of messages) {
     let bytes = 80 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
     for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + String(value ?? '').length + 4;
-    if (current.length > 0 && size + bytes > maxBytes) {
+    if (current.length > 0 && (size + bytes > maxBytes || current.length >= maxRecords)) {
       result.push(current);
       current = [];
       size = 0;
@@ -123,13 +128,19 @@ export class SourceMirror {
     reject: (e: Error) => void;
   }[] = [];
   private flushQueued = false;
+  /** Bytes of fetched batches not yet committed (the consumer fetches ahead up to MAX_AHEAD_BYTES). */
+  private aheadBytes = 0;
+  /** The source DC as a header value, encoded once. */
+  private readonly sourceHeader: Buffer;
   /** Checkpoints as committed (mirror topic -> partition -> next source offset): what an idle refresh re-commits. */
   private readonly committed: Checkpoints = new Map();
   /** Which cluster the step in progress talks to: names the one at fault when it fails. */
   private phase: 'source' | 'target' = 'source';
   private readonly probes: { source?: Promise<boolean>; target?: Promise<boolean> } = {};
 
-  constructor(readonly options: SourceMirrorOptions) {}
+  constructor(readonly options: SourceMirrorOptions) {
+    this.sourceHeader = Buffer.from(options.source);
+  }
 
   get checkpointGroup(): string {
     return `apim-replicator.${this.options.source}`;
@@ -305,10 +316,14 @@ export class SourceMirror {
   }
 
   /**
-   * Queues a fetched batch for the next transaction and waits until it is
-   * committed. kafkajs hands over the partitions of a fetch concurrently, so
-   * one transaction carries the batches of every partition that arrived
-   * together (group commit): fewer transactions, fewer waits for markers.
+   * Queues a fetched batch for the next transaction. kafkajs hands over the
+   * partitions of a fetch concurrently, so one transaction carries the
+   * batches of every partition that arrived together (group commit). The
+   * consumer goes on fetching while earlier batches commit (up to
+   * MAX_AHEAD_BYTES waiting), so fetching and committing overlap. Exactly
+   * once still: transactions commit one after the other, and after a failed
+   * one no later batch commits (the session ends and resumes from the last
+   * committed checkpoints).
    */
   private async mirrorBatch({ batch }: EachBatchPayload, session: Session): Promise<void> {
     const { messages, topic, partition } = batch;
@@ -317,18 +332,24 @@ export class SourceMirror {
     this.progress.observeEnd(topic, partition, BigInt(batch.highWatermark), Date.now());
     this.progress.pending(topic, partition, Number(messages[0].timestamp));
     const next = BigInt(messages[messages.length - 1].offset) + 1n;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.queued.push({ session, topic, partition, messages, next, resolve, reject });
-        this.scheduleFlush();
-      });
-    } catch (error) {
-      this.progress.abandoned(topic, partition);
-      this.fail(error as Error, 'target');
-      return;
-    }
-    this.progress.mirrored(topic, partition, next, messages.length, Date.now());
-    this.state = 'mirroring';
+    let bytes = 0;
+    for (const message of messages) bytes += (message.value?.length ?? 0) + (message.key?.length ?? 0) + 64;
+    this.aheadBytes += bytes;
+    const committed = new Promise<void>((resolve, reject) => {
+      this.queued.push({ session, topic, partition, messages, next, resolve, reject });
+      this.scheduleFlush();
+    }).then(
+      () => {
+        this.progress.mirrored(topic, partition, next, messages.length, Date.now());
+        this.state = 'mirroring';
+      },
+      (error: Error) => {
+        this.progress.abandoned(topic, partition);
+        this.fail(error, 'target');
+      },
+    );
+    void committed.finally(() => (this.aheadBytes -= bytes));
+    if (this.aheadBytes > MAX_AHEAD_BYTES) await committed;
   }
 
   private scheduleFlush(): void {
@@ -346,8 +367,10 @@ export class SourceMirror {
 
   private async flush(): Promise<void> {
     const all = this.queued.splice(0);
-    const batches = all.filter((b) => b.session === this.session);
-    for (const stale of all.filter((b) => b.session !== this.session)) stale.reject(new Error('the mirror session ended'));
+    // After a failure nothing commits any more: a later checkpoint would skip the batches that failed.
+    const live = (b: (typeof all)[number]) => b.session === this.session && !this.failure;
+    const batches = all.filter(live);
+    for (const stale of all.filter((b) => !live(b))) stale.reject(this.failure ?? new Error('the mirror session ended'));
     if (batches.length === 0) return;
     const producer = this.session?.producer;
     try {
@@ -373,6 +396,7 @@ export class SourceMirror {
       for (const b of batches) raise(this.committed, mirrorTopic(this.options.source, b.topic), b.partition, b.next);
       for (const b of batches) b.resolve();
     } catch (error) {
+      this.fail(error as Error, 'target');
       for (const b of batches) b.reject(error as Error);
     }
   }
@@ -383,7 +407,7 @@ export class SourceMirror {
       value: message.value,
       partition,
       timestamp: message.timestamp,
-      headers: { ...message.headers, [MIRROR_HEADERS.source]: this.options.source, [MIRROR_HEADERS.offset]: message.offset },
+      headers: { ...message.headers, [MIRROR_HEADERS.source]: this.sourceHeader, [MIRROR_HEADERS.offset]: message.offset },
     };
   }
 
