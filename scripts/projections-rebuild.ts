@@ -5,7 +5,7 @@
  */
 import { Matches } from 'class-validator';
 import { JsonLogger, loadConfig, runMain } from '@apim/events';
-import { createDataSource } from '../apps/control-plane/src/infrastructure/database/data-source';
+import { createDataSource, runMigrationsLocked } from '../apps/control-plane/src/infrastructure/database/data-source';
 import { allProjections } from '../apps/control-plane/src/infrastructure/projections/catalogue';
 import { ProjectionRunner } from '../apps/control-plane/src/infrastructure/projections/projection-runner';
 
@@ -27,7 +27,7 @@ runMain('projections:rebuild', async () => {
   }
   const config = loadConfig(RebuildConfig);
   const dataSource = await createDataSource(config.DATABASE_URL, { poolSize: 2, applicationName: 'apim-projections-rebuild' }).initialize();
-  await dataSource.runMigrations();
+  await runMigrationsLocked(dataSource);
   try {
     const runner = new ProjectionRunner(
       dataSource,

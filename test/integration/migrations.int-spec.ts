@@ -1,5 +1,5 @@
 import { TestDatabase } from '../support/databases';
-import { createDataSource } from '../../apps/control-plane/src/infrastructure/database/data-source';
+import { createDataSource, runMigrationsLocked } from '../../apps/control-plane/src/infrastructure/database/data-source';
 import { MIGRATIONS } from '@apim/migrations';
 
 describe('migrations', () => {
@@ -32,5 +32,17 @@ describe('migrations', () => {
     for (let i = 0; i < MIGRATIONS.length; i++) await again.undoLastMigration();
     await again.destroy();
     expect(await tables()).toEqual(['typeorm_migrations']);
+  });
+
+  it('migrate a new database once when two control planes start together', async () => {
+    const fresh = await TestDatabase.create('migrations_race');
+    try {
+      const [a, b] = [await createDataSource(fresh.url).initialize(), await createDataSource(fresh.url).initialize()];
+      const applied = await Promise.all([runMigrationsLocked(a), runMigrationsLocked(b)]);
+      await Promise.all([a.destroy(), b.destroy()]);
+      expect([...applied[0], ...applied[1]].map((m) => m.name)).toEqual(MIGRATIONS.map((m) => new m().name));
+    } finally {
+      await fresh.drop();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDataSource } from '../../apps/control-plane/src/infrastructure/database/data-source';
+import { createDataSource, runMigrationsLocked } from '../../apps/control-plane/src/infrastructure/database/data-source';
 import { isListening } from '../infra/free-port';
 import { AppName, startAppProcess } from '../infra/app-process';
 import { GuardedProcess } from '../infra/guarded-process';
@@ -101,7 +101,7 @@ export class LocalStack {
     for (const dc of layout) {
       const url = await createDatabase(this.postgres.adminUrl, dc.database);
       const dataSource = await createDataSource(url, { poolSize: 1 }).initialize();
-      const applied = await dataSource.runMigrations();
+      const applied = await runMigrationsLocked(dataSource);
       await dataSource.destroy();
       log(`database ${dc.database}: ${applied.length} migration(s) applied`);
       databases.set(dc.dc, url);

@@ -19,6 +19,8 @@ export class CtlError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** The GraphQL error code, when a control plane refused. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -42,14 +44,23 @@ export class ControlPlaneClient {
 
   /** Runs an operation; a GraphQL error becomes CtlError(refused), a network failure CtlError(unreachable). */
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    if (!this.token) {
-      const data = await this.post<{ login: { accessToken: string } }>(
-        `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }`,
-        { u: this.credentials.username, p: this.credentials.password },
-      );
-      this.token = data.login.accessToken;
+    if (!this.token) await this.login();
+    try {
+      return await this.post<T>(query, variables, this.token);
+    } catch (error) {
+      // Access tokens expire (lag --watch runs for hours): log in again, once.
+      if (!(error instanceof CtlError) || error.code !== 'UNAUTHENTICATED') throw error;
+      await this.login();
+      return this.post<T>(query, variables, this.token);
     }
-    return this.post<T>(query, variables, this.token);
+  }
+
+  private async login(): Promise<void> {
+    const data = await this.post<{ login: { accessToken: string } }>(
+      `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }`,
+      { u: this.credentials.username, p: this.credentials.password },
+    );
+    this.token = data.login.accessToken;
   }
 
   private async post<T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
@@ -74,7 +85,7 @@ export class ControlPlaneClient {
     }
     if (body.errors?.length) {
       const [first] = body.errors;
-      throw new CtlError(`${this.dc}: ${first.extensions?.code ?? 'ERROR'}: ${first.message}`, EXIT.refused);
+      throw new CtlError(`${this.dc}: ${first.extensions?.code ?? 'ERROR'}: ${first.message}`, EXIT.refused, first.extensions?.code);
     }
     return body.data as T;
   }

@@ -68,6 +68,8 @@ const COMMAND_HANDLERS = [
         sortSchema: true,
         graphiql: true,
         introspection: true,
+        // Never a server path or stack in a response, whatever NODE_ENV says.
+        includeStacktraceInErrorResponses: false,
         validationRules: queryLimitRules({ maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST }),
         formatError: formatError(logger),
         context: ({ req }: { req: Request }) => graphQLRequestContext(req, tokens),

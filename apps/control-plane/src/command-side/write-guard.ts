@@ -88,8 +88,16 @@ export class WriteGuard {
   /** Returns the epoch to stamp on new events, or throws READ_ONLY_REGION naming the primary. */
   assertWritable(region: RegionView): number {
     if (!region.writable) {
-      const why = region.effectivePrimary === this.dc ? `${this.dc} is fenced for a switchover` : `${this.dc} is a standby`;
-      throw new RegionError('READ_ONLY_REGION', `${why}; send writes to the primary, ${region.effectivePrimary}`, region.effectivePrimary);
+      if (region.effectivePrimary === this.dc) {
+        // Fenced for a switchover: the writes' next home is the successor, once it has promoted itself.
+        const next = region.successor ?? this.dc;
+        throw new RegionError('READ_ONLY_REGION', `${this.dc} is fenced for a switchover; send writes to ${next} once it is primary`, next);
+      }
+      throw new RegionError(
+        'READ_ONLY_REGION',
+        `${this.dc} is a standby; send writes to the primary, ${region.effectivePrimary}`,
+        region.effectivePrimary,
+      );
     }
     return region.epoch;
   }

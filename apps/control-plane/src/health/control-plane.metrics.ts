@@ -62,6 +62,9 @@ export class ControlPlaneMetrics {
         this.set({ outcome: 'duplicate' }, importer.duplicates);
         this.set({ outcome: 'conflict' }, importer.conflicts);
         this.set({ outcome: 'dead-lettered' }, importer.deadLettered);
+        this.set({ outcome: 'fenced' }, importer.fenced);
+        this.set({ outcome: 'moved-aside' }, importer.movedAside);
+        this.set({ outcome: 'conflict-resolved' }, importer.resolvedConflicts);
       },
     });
     new Gauge({

@@ -38,7 +38,7 @@ export class HealthController {
     } catch {
       database = 'down';
     }
-    const kafka = this.relay.lastError === null ? 'up' : 'down';
+    const kafka = this.relay.kafkaUp ? 'up' : 'down';
     const ready = database === 'up';
     response.status(ready ? 200 : 503);
     return {
@@ -46,7 +46,7 @@ export class HealthController {
       dc: this.config.DC_ID,
       database,
       kafka,
-      kafkaError: this.relay.lastError ?? undefined,
+      kafkaError: this.relay.lastError ?? (this.relay.kafkaUp ? undefined : 'not connected to Kafka yet'),
       projectionLag,
       projectionError: this.projections.lastError ?? undefined,
       importerHeldEvents: this.importer.held,

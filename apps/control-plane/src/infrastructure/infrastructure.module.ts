@@ -5,7 +5,7 @@ import { createKafka, ensureTopics, JsonLogger, mirrorTopic, TOPICS } from '@api
 import { WriteGuard } from '../command-side/write-guard';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { followImportedClaim, rebuildContextClaims } from '../publisher/commands/context-claims';
-import { createDataSource } from './database/data-source';
+import { createDataSource, runMigrationsLocked } from './database/data-source';
 import { PostgresEventStore } from './event-store/postgres-event-store';
 import { UsageIngestor } from '../analytics/usage-ingestor';
 import { GatewayDirectory } from '../region/gateway-directory';
@@ -114,7 +114,7 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
         const dataSource = await createDataSource(config.DATABASE_URL, {
           applicationName: `apim-control-plane-${config.DC_ID}`,
         }).initialize();
-        await dataSource.runMigrations();
+        await runMigrationsLocked(dataSource);
         return dataSource;
       },
     },

@@ -77,8 +77,13 @@ function clientCredentials(form: Record<string, unknown>, authorization?: string
   if (basic) {
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon > 0)
-      return { clientId: decodeURIComponent(decoded.slice(0, colon)), clientSecret: decodeURIComponent(decoded.slice(colon + 1)) };
+    if (colon > 0) {
+      try {
+        return { clientId: decodeURIComponent(decoded.slice(0, colon)), clientSecret: decodeURIComponent(decoded.slice(colon + 1)) };
+      } catch {
+        throw new OAuthError(401, 'invalid_client', 'The Basic credentials are not valid percent-encoding');
+      }
+    }
   }
   if (typeof form.client_id === 'string' && typeof form.client_secret === 'string' && form.client_id && form.client_secret)
     return { clientId: form.client_id, clientSecret: form.client_secret };

@@ -55,10 +55,12 @@ export class RateLimiter {
     for (let i = 1; i < buckets.length; i++) if (buckets[i].tokens < buckets[tightest].tokens) tightest = i;
     const reported = empty === -1 ? tightest : empty;
     const bucket = buckets[reported];
-    const remaining = Math.max(0, Math.floor(bucket.tokens));
+    const limit = applicable[reported].policy.requestsPerMinute;
+    // The bucket also holds the burst, which RateLimit-Limit (the per-minute rate) does not count.
+    const remaining = Math.min(limit, Math.max(0, Math.floor(bucket.tokens)));
     return {
       allowed: empty === -1,
-      limit: applicable[reported].policy.requestsPerMinute,
+      limit,
       remaining,
       resetSeconds: Math.ceil((bucket.capacity - bucket.tokens) / bucket.perMs / 1000),
       retryAfterSeconds: empty === -1 ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / bucket.perMs / 1000)),

@@ -83,7 +83,7 @@ function promote({ dc, knownDcs }: PromoteRegionData, state: RegionState): Regio
 function fence({ dc, successor, eventsBefore, knownDcs }: FenceRegionData, state: RegionState): RegionEvent[] {
   if (state.primary === null) throw DomainError.conflict('REGION.NO_PRIMARY', 'No data centre has been promoted yet');
   // Only the primary takes writes, so fencing any other DC would stop nothing.
-  if (state.primary !== dc) throw DomainError.conflict('REGION.NOT_PRIMARY', `${dc} is not the primary (${state.primary} is)`, ['dc']);
+  if (state.primary !== dc) throw DomainError.conflict('REGION.NOT_PRIMARY', `${dc} is not the primary (${state.primary} is)`);
   if (state.fenced) throw DomainError.conflict('REGION.ALREADY_FENCED', `${dc} is already fenced in epoch ${state.epoch}`);
   if (successor !== undefined) {
     if (knownDcs && !knownDcs.includes(successor))

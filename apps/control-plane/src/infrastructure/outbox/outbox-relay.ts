@@ -52,6 +52,11 @@ export class OutboxRelay {
     return this.loop.lastError;
   }
 
+  /** Connected to Kafka, and the last batch (if any) went through: not the case before the first connection. */
+  get kafkaUp(): boolean {
+    return this.connected && this.loop.lastError === null;
+  }
+
   start(): void {
     this.loop.start();
   }
