@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { Decider, Message, REGION_STREAM_ID } from '@apim/domain';
 import { catalogueEntry, StreamType } from '@apim/events';
 import { Queryable, StoredEvent } from '../infrastructure/event-store/event-store';
+import { OutboxRelay } from '../infrastructure/outbox/outbox-relay';
+import { ProjectionRunner } from '../infrastructure/projections/projection-runner';
 import { PostgresEventStore } from '../infrastructure/event-store/postgres-event-store';
 import { CommandContext } from './command-context';
 import { foldStream } from './fold-stream';
@@ -53,6 +55,8 @@ export class AggregateRepository {
     private readonly dataSource: DataSource,
     private readonly store: PostgresEventStore,
     private readonly writeGuard: WriteGuard,
+    private readonly relay: OutboxRelay,
+    private readonly projections: ProjectionRunner,
   ) {}
 
   async load<Command, Event extends Message<string, unknown>, State>(
@@ -67,7 +71,7 @@ export class AggregateRepository {
   async execute<Command, Event extends Message<string, unknown>, State>(
     options: ExecuteOptions<Command, Event, State>,
   ): Promise<Executed<State, Event>> {
-    return this.dataSource.transaction(async (manager) => {
+    const executed = await this.dataSource.transaction(async (manager) => {
       const tx = manager as unknown as Queryable;
       const region = await this.writeGuard.lockRegion(tx, options.streamId === REGION_STREAM_ID ? 'change-region' : 'write');
       const epoch = options.evenWhenReadOnly ? region.epoch : this.writeGuard.assertWritable(region);
@@ -97,6 +101,10 @@ export class AggregateRepository {
       const state = events.reduce(options.decider.evolve, before.state);
       return { before, state, version: before.version + events.length, events, stored };
     });
+    // Committed: the relay and the projections take the events now, not at their next poll (up to 50 ms later).
+    this.relay.wake();
+    this.projections.wake();
+    return executed;
   }
 }
 

@@ -61,6 +61,11 @@ export class OutboxRelay {
     this.loop.start();
   }
 
+  /** New events were committed: publish them now rather than at the next poll. */
+  wake(): void {
+    this.loop.wake();
+  }
+
   stop(): Promise<void> {
     return this.loop.stop();
   }

@@ -32,6 +32,11 @@ export class ProjectionRunner {
     this.loop.start();
   }
 
+  /** New events were committed: apply them now rather than at the next poll. */
+  wake(): void {
+    this.loop.wake();
+  }
+
   stop(): Promise<void> {
     return this.loop.stop();
   }
