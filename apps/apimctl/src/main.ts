@@ -84,9 +84,12 @@ program
   .command('failover')
   .description('make a DC the primary in a new epoch (the old primary may be down); asks that DC itself')
   .requiredOption('--to <dc>', 'the DC to promote')
-  .action(async (options: { to: string }) => {
-    const target = clients().find((client) => client.dc === options.to);
+  .option('--force', 'even while a switchover to another DC that answers is in progress')
+  .action(async (options: { to: string; force?: boolean }) => {
+    const all = clients();
+    const target = all.find((client) => client.dc === options.to);
     if (!target) throw new CtlError(`no endpoint for ${options.to}: it must be one of the control planes given`, EXIT.usage);
+    if (!options.force) await refuseDuringSwitchover(all, options.to);
     const { promoteRegion } = await target.request<{ promoteRegion: { dc: string; role: string; epoch: number }[] }>(
       `mutation($dc: String!) { promoteRegion(dc: $dc) { dc role epoch } }`,
       { dc: options.to },
@@ -107,6 +110,27 @@ program
     if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(regions, null, 2));
     else console.log(`${options.to} is now primary in epoch ${primary?.epoch ?? '?'}; nothing was lost`);
   });
+
+/**
+ * A switchover's successor promotes itself the moment it holds the fenced
+ * primary's events: promoting another DC meanwhile would give two primaries
+ * of one epoch. Refuse while the successor answers (with it down, a failover
+ * is exactly what is needed).
+ */
+async function refuseDuringSwitchover(all: ControlPlaneClient[], to: string): Promise<void> {
+  const statuses = await fetchStatus(all);
+  for (const status of statuses.filter((s) => s.reachable)) {
+    const fenced = status.regions!.find((region) => region.fenced && region.switchoverTo);
+    if (!fenced || fenced.switchoverTo === to) continue;
+    const successor = statuses.find((s) => s.dc === fenced.switchoverTo);
+    if (successor?.reachable)
+      throw new CtlError(
+        `a switchover from ${fenced.dc} to ${fenced.switchoverTo} is in progress and ${fenced.switchoverTo} answers: ` +
+          `wait for it (apimctl status), or pass --force once ${fenced.switchoverTo} is stopped`,
+        EXIT.refused,
+      );
+  }
+}
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT.usage);

@@ -6,6 +6,8 @@ export interface RegionRow {
   epoch: number;
   local: boolean;
   fenced: boolean;
+  /** A fenced primary's successor in a switchover. */
+  switchoverTo?: string | null;
   replication: { state: string; records: number; ms: number; lastSeen: string } | null;
 }
 
@@ -20,7 +22,7 @@ export interface DcStatus {
 }
 
 const QUERY = `{
-  regions { dc role epoch local fenced replication { state records ms lastSeen } }
+  regions { dc role epoch local fenced switchoverTo replication { state records ms lastSeen } }
   gateways { status lag }
 }`;
 
