@@ -101,6 +101,29 @@ describe('the outbox relay', () => {
     expectPerStreamOrder(events, new Map(streams.map((s) => [s, perWriter])));
   });
 
+  it('publishes each event once with two control planes on one database: one relays at a time', async () => {
+    const kafka = testKafka(testBrokers('dc1'));
+    const topic = uniqueTopic('relay.two');
+    await createTopics(kafka, [{ topic, numPartitions: 2 }]);
+    const one = relayFor(dataSource, kafka, topic);
+    const two = relayFor(dataSource, kafka, topic);
+    one.relay.start();
+    two.relay.start();
+    const streams = Array.from({ length: 4 }, () => uniqueStream());
+    for (let version = 0; version < 25; version++)
+      await Promise.all(streams.map((stream) => store.append(stream, 'policy', version, [policyCreated(version)], CONTEXT)));
+    const events = await readTopicUntil(kafka, topic, (read) => read.length >= 100);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // a second relay's copies would be there by now
+    await Promise.all([one.relay.stop(), two.relay.stop()]);
+    await Promise.all([one.producer.disconnect(), two.producer.disconnect()]);
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(100);
+    expect(one.relay.published + two.relay.published).toBe(100);
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+    expect(ends.reduce((sum, p) => sum + Number(p.high), 0)).toBe(100);
+  });
+
   it('does not publish events imported from another DC', async () => {
     const kafka = testKafka(testBrokers('dc1'));
     const topic = uniqueTopic('relay.own');

@@ -1,11 +1,12 @@
 import { Producer } from 'kafkajs';
+import { DataSource } from 'typeorm';
 import { encodeEvent, JsonLogger, PollingLoop, TOPICS } from '@apim/events';
 import { Checkpoints } from '../event-store/checkpoints';
 import { Queryable, StoreCheckpoint, toEnvelope } from '../event-store/event-store';
 import { PostgresEventStore } from '../event-store/postgres-event-store';
 
 export interface OutboxRelayOptions {
-  db: Queryable;
+  db: DataSource;
   producer: Producer;
   dc: string;
   logger: JsonLogger;
@@ -21,14 +22,18 @@ export interface OutboxRelayOptions {
  * PostgreSQL after each acknowledged batch. At-least-once: a crash between the
  * send and the checkpoint republishes that batch, which consumers ignore by
  * (stream, version). While Kafka is down, appends go on and the relay retries
- * the same batch with back-off.
+ * the same batch with back-off. With several control planes on one database,
+ * one relays at a time: each batch runs in a transaction that must win an
+ * advisory lock, and reads the checkpoint under it.
  */
+/** Advisory lock key of the relay's leadership ('aprl' in ASCII). */
+const RELAY_LOCK_KEY = 0x6170726c;
+
 export class OutboxRelay {
   static readonly CHECKPOINT = 'outbox-relay';
   private readonly store: PostgresEventStore;
   private readonly checkpoints: Checkpoints;
   private readonly loop: PollingLoop;
-  private checkpoint?: StoreCheckpoint;
   private connected = false;
   published = 0;
 
@@ -40,8 +45,6 @@ export class OutboxRelay {
       logger: options.logger,
       idleMs: options.idleMs,
       step: () => this.runOnce(),
-      // The failed batch may or may not have been acknowledged: re-read the checkpoint.
-      onError: () => (this.checkpoint = undefined),
     });
     // kafkajs reconnects a connected producer by itself, but never one that failed to connect at first.
     options.producer.on(options.producer.events.CONNECT, () => (this.connected = true));
@@ -70,21 +73,29 @@ export class OutboxRelay {
     return this.loop.stop();
   }
 
-  /** Publishes one batch; returns how many events it published. */
+  /**
+   * Publishes one batch; returns how many events it published (0 also when
+   * another control plane holds the relay lock). The transaction writes only
+   * the checkpoint, at the end, so it holds back no reader of the store while
+   * it waits for Kafka.
+   */
   async runOnce(): Promise<number> {
-    this.checkpoint ??= await this.checkpoints.get(OutboxRelay.CHECKPOINT);
-    const events = await this.store.readAll(this.checkpoint, this.options.batchSize ?? 500, { originDc: this.options.dc });
-    if (events.length === 0) return 0;
-    if (!this.connected) await this.options.producer.connect();
-    await this.options.producer.send({
-      topic: this.options.topic ?? TOPICS.events,
-      acks: -1,
-      messages: events.map((event) => encodeEvent(toEnvelope(event))),
+    return this.options.db.transaction(async (manager) => {
+      const tx = manager as unknown as Queryable;
+      const [{ leader }] = (await tx.query(`SELECT pg_try_advisory_xact_lock($1) AS leader`, [RELAY_LOCK_KEY])) as { leader: boolean }[];
+      if (!leader) return 0;
+      const checkpoint: StoreCheckpoint = await this.checkpoints.get(OutboxRelay.CHECKPOINT, tx);
+      const events = await this.store.readAll(checkpoint, this.options.batchSize ?? 500, { originDc: this.options.dc }, tx);
+      if (events.length === 0) return 0;
+      if (!this.connected) await this.options.producer.connect();
+      await this.options.producer.send({
+        topic: this.options.topic ?? TOPICS.events,
+        acks: -1,
+        messages: events.map((event) => encodeEvent(toEnvelope(event))),
+      });
+      await this.checkpoints.save(OutboxRelay.CHECKPOINT, PostgresEventStore.checkpointOf(events[events.length - 1]), tx);
+      this.published += events.length;
+      return events.length;
     });
-    const next = PostgresEventStore.checkpointOf(events[events.length - 1]);
-    await this.checkpoints.save(OutboxRelay.CHECKPOINT, next);
-    this.checkpoint = next;
-    this.published += events.length;
-    return events.length;
   }
 }
