@@ -24,6 +24,7 @@ import { KafkaCluster } from '../tools/infra/kafka-cluster';
 import { createDatabase, dropDatabase, resolvePostgres } from '../tools/infra/postgres';
 import { repoRoot } from '../tools/infra/repo-root';
 import { waitForHttp } from '../tools/infra/wait-for-http';
+import { GraphQlClient } from '../tools/stack/graphql.client';
 import { argument, printTable, progress } from './support/bench-infra';
 
 const COUNT = Number(argument('--count') ?? 200);
@@ -230,36 +231,24 @@ function row(label: string, values: number[]): (string | number)[] {
   return [label, values.length, percentile(values, 0.5), percentile(values, 0.99), Math.max(...values)];
 }
 
-/** A GraphQL client of one control plane, logged in or not. */
+/** A GraphQL client of one control plane that remembers its token (the shared client takes it per call). */
 class Client {
+  private readonly client: GraphQlClient;
   private token?: string;
-  constructor(private readonly url: string) {}
+  constructor(url: string) {
+    this.client = new GraphQlClient(url);
+  }
 
   async login(username: string, password: string): Promise<void> {
-    const { login } = await this.ok<{ login: { accessToken: string } }>(
-      `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }`,
-      { u: username, p: password },
-    );
-    this.token = login.accessToken;
+    this.token = await this.client.login(username, password);
   }
 
   async signUp(username: string, password: string): Promise<void> {
-    const { signUp } = await this.ok<{ signUp: { accessToken: string } }>(
-      `mutation($u: String!, $p: String!) { signUp(username: $u, password: $p) { accessToken } }`,
-      { u: username, p: password },
-    );
-    this.token = signUp.accessToken;
+    this.token = await this.client.signUp(username, password);
   }
 
-  async ok<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const response = await fetch(`${this.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
-    if (body.errors?.length) throw new Error(`GraphQL: ${body.errors.map((e) => e.message).join('; ')}`);
-    return body.data as T;
+  ok<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    return this.client.ok<T>(query, variables, this.token);
   }
 }
 

@@ -37,7 +37,11 @@ describe('migrations', () => {
   it('migrate a new database once when two control planes start together', async () => {
     const fresh = await TestDatabase.create('migrations_race');
     try {
-      const [a, b] = [await createDataSource(fresh.url).initialize(), await createDataSource(fresh.url).initialize()];
+      // Pools of one connection: the lock and the migrations must share it.
+      const [a, b] = [
+        await createDataSource(fresh.url, { poolSize: 1 }).initialize(),
+        await createDataSource(fresh.url, { poolSize: 1 }).initialize(),
+      ];
       const applied = await Promise.all([runMigrationsLocked(a), runMigrationsLocked(b)]);
       await Promise.all([a.destroy(), b.destroy()]);
       expect([...applied[0], ...applied[1]].map((m) => m.name)).toEqual(MIGRATIONS.map((m) => new m().name));

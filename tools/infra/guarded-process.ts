@@ -52,6 +52,9 @@ export class GuardedProcess {
   /** SIGTERM to the process group, SIGKILL after `graceMs`. */
   async stop(graceMs = 30_000): Promise<void> {
     if (!this.child.pid || !this.running) return;
+    // The child was unreferenced so as not to keep its owner alive; while stopping it, it must (else a
+    // process with nothing else to do exits before the child's exit is seen, leaving it to the guard).
+    this.child.ref();
     signalGroup(this.child.pid, 'SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const exitedInTime = await Promise.race([
