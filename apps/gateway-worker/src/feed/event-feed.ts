@@ -235,6 +235,11 @@ export class EventFeed {
 
     const consumer = kafka.consumer({
       groupId: this.groupId,
+      // Mirrors are written in transactions; waiting for their commit markers costs tens of ms per change
+      // (more on a busy broker). A record of an aborted mirror transaction is an event the source DC holds
+      // durably and the replicator writes again; applying it early changes nothing (versions make a second
+      // copy a no-op), so the gateway reads uncommitted.
+      readUncommitted: true,
       maxWaitTimeInMs: 100,
       maxBytes: 16 * 1024 * 1024,
       sessionTimeout: 30_000,

@@ -22,6 +22,7 @@ export class PollingLoop {
   private loop?: Promise<void>;
   private wakeUp?: () => void;
   lastError: string | null = null;
+  private eagerUntil = 0;
 
   constructor(private readonly options: PollingLoopOptions) {}
 
@@ -41,8 +42,14 @@ export class PollingLoop {
     await this.loop;
   }
 
-  /** Ends an idle wait early (new work is known to be there). */
-  wake(): void {
+  /**
+   * Ends an idle wait early: new work is known to be there. With
+   * `expectForMs`, the work may not be visible yet (a reader of the event
+   * store waits for older transactions to end), so for that long an idle step
+   * is retried after 2 ms rather than after `idleMs`.
+   */
+  wake(expectForMs = 0): void {
+    if (expectForMs > 0) this.eagerUntil = Math.max(this.eagerUntil, Date.now() + expectForMs);
     this.wakeUp?.();
   }
 
@@ -55,7 +62,7 @@ export class PollingLoop {
         if (this.lastError) logger.info(`${name} recovered`, { after: this.lastError });
         this.lastError = null;
         backoffMs = 200;
-        if (done === 0) await this.sleep(this.options.idleMs ?? 50);
+        if (done === 0) await this.sleep(Date.now() < this.eagerUntil ? 2 : (this.options.idleMs ?? 50));
       } catch (error) {
         this.lastError = (error as Error).message;
         this.options.onError?.(error as Error);

@@ -63,3 +63,10 @@ export function toEnvelope(event: StoredEvent): EventEnvelope {
   const { position: _position, transactionId: _transactionId, recordedAt: _recordedAt, ...envelope } = event;
   return envelope;
 }
+
+/**
+ * How long a reader of the store, told that events were just committed, polls
+ * every few ms for them: commit-safe reads skip rows until every older
+ * transaction has ended, which is usually a matter of milliseconds.
+ */
+export const EXPECT_COMMITTED_MS = 250;

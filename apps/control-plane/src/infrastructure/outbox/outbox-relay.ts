@@ -2,7 +2,7 @@ import { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { encodeEvent, JsonLogger, PollingLoop, TOPICS } from '@apim/events';
 import { Checkpoints } from '../event-store/checkpoints';
-import { Queryable, StoreCheckpoint, toEnvelope } from '../event-store/event-store';
+import { EXPECT_COMMITTED_MS, Queryable, StoreCheckpoint, toEnvelope } from '../event-store/event-store';
 import { PostgresEventStore } from '../event-store/postgres-event-store';
 
 export interface OutboxRelayOptions {
@@ -66,7 +66,8 @@ export class OutboxRelay {
 
   /** New events were committed: publish them now rather than at the next poll. */
   wake(): void {
-    this.loop.wake();
+    // Committed, but maybe not yet visible to the store's commit-safe reads (an older transaction still runs).
+    this.loop.wake(EXPECT_COMMITTED_MS);
   }
 
   stop(): Promise<void> {

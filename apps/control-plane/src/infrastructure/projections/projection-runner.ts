@@ -1,7 +1,7 @@
 import { DataSource, QueryRunner } from 'typeorm';
 import { JsonLogger, PollingLoop, upcastStoredPayload } from '@apim/events';
 import { Checkpoints } from '../event-store/checkpoints';
-import { START, StoredEvent } from '../event-store/event-store';
+import { EXPECT_COMMITTED_MS, START, StoredEvent } from '../event-store/event-store';
 import { PostgresEventStore } from '../event-store/postgres-event-store';
 import { Projection } from './projection';
 
@@ -34,7 +34,8 @@ export class ProjectionRunner {
 
   /** New events were committed: apply them now rather than at the next poll. */
   wake(): void {
-    this.loop.wake();
+    // Committed, but maybe not yet visible to the store's commit-safe reads (an older transaction still runs).
+    this.loop.wake(EXPECT_COMMITTED_MS);
   }
 
   stop(): Promise<void> {
