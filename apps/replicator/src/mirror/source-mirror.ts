@@ -59,12 +59,16 @@ const CHECKPOINT_REFRESH_MS = 60 * 60 * 1000;
 /** Estimated bytes per produce request: well under the brokers' default 1 MiB `message.max.bytes`. */
 const MAX_SEND_BYTES = 512 * 1024;
 /**
- * A transaction stays open this long after its first batch, taking every batch
- * that arrives meanwhile, then commits with their checkpoints. Records are in
- * the mirror as soon as they are sent (gateways read uncommitted); only
- * committed readers (the importer) wait for the commit.
+ * A transaction stays open while batches keep coming, and commits with their
+ * checkpoints once none came for COMMIT_WHEN_IDLE_MS, or COMMIT_AT_MOST_MS
+ * after its first batch. Records are in the mirror as soon as they are sent
+ * (gateways read uncommitted): a change never waits for a commit, nor for the
+ * markers of the previous one (the broker answers CONCURRENT_TRANSACTIONS to a
+ * transaction begun before they are written, tens of ms on a busy broker).
+ * Committed readers (the importer) see records at the commit.
  */
-const COMMIT_AFTER_MS = 20;
+const COMMIT_WHEN_IDLE_MS = 50;
+const COMMIT_AT_MOST_MS = 500;
 /** Fetched bytes that may wait for their transaction while the consumer fetches ahead. */
 const MAX_AHEAD_BYTES = 16 * 1024 * 1024;
 
@@ -398,11 +402,11 @@ export class SourceMirror {
     const producer = this.session?.producer;
     try {
       if (!producer) throw new Error('the mirror session ended');
-      if (!this.open) {
-        this.open = { txn: await producer.transaction(), since: Date.now(), batches: [] };
-        this.open.timer = setTimeout(() => void this.chain(() => this.commitOpen()), COMMIT_AFTER_MS);
-      }
+      this.open ??= { txn: await producer.transaction(), since: Date.now(), batches: [] };
       this.open.batches.push(...batches);
+      const due = Math.min(COMMIT_WHEN_IDLE_MS, this.open.since + COMMIT_AT_MOST_MS - Date.now());
+      clearTimeout(this.open.timer);
+      this.open.timer = setTimeout(() => void this.chain(() => this.commitOpen()), Math.max(0, due));
       // The added headers make records bigger than fetched: split each partition's records so that no record
       // batch passes the broker's limit, and send one chunk per partition per request.
       const perBatch = batches.map((b) => chunks(b.messages, MAX_SEND_BYTES));
