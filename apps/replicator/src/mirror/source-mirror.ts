@@ -68,7 +68,7 @@ const MAX_SEND_BYTES = 512 * 1024;
  * Committed readers (the importer) see records at the commit.
  */
 const COMMIT_WHEN_IDLE_MS = 50;
-const COMMIT_AT_MOST_MS = 500;
+const COMMIT_AT_MOST_MS = 100;
 /** Fetched bytes that may wait for their transaction while the consumer fetches ahead. */
 const MAX_AHEAD_BYTES = 16 * 1024 * 1024;
 
