@@ -15,7 +15,6 @@
  * `npm run bench:propagation -- --count 200 --rate 20`
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
 import { join } from 'node:path';
 import { startAppProcess } from '../tools/infra/app-process';
 import { freePort } from '../tools/infra/free-port';
@@ -25,6 +24,7 @@ import { createDatabase, dropDatabase, resolvePostgres } from '../tools/infra/po
 import { repoRoot } from '../tools/infra/repo-root';
 import { waitForHttp } from '../tools/infra/wait-for-http';
 import { GraphQlClient } from '../tools/stack/graphql.client';
+import { startSampleUpstream } from '../tools/stack/sample-upstream';
 import { argument, printTable, progress } from './support/bench-infra';
 
 const COUNT = Number(argument('--count') ?? 200);
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     dc2: new KafkaCluster({ name: 'prop-dc2', dataDir: join(dir, 'kafka-dc2'), heap: '512m', log: progress }),
   };
   const databases = { dc1: `apim_bench_propagation_dc1_${process.pid}`, dc2: `apim_bench_propagation_dc2_${process.pid}` };
-  const upstream = await startUpstream();
+  const upstream = await startSampleUpstream(0);
   try {
     await Promise.all([clusters.dc1.start(), clusters.dc2.start()]);
     const launch = (app: 'control-plane' | 'gateway-worker' | 'replicator', name: string, env: Record<string, string>) => {
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
     await Promise.all([clusters.dc1.stop(), clusters.dc2.stop()]);
     for (const name of Object.values(databases)) await dropDatabase(postgres.adminUrl, name).catch(() => undefined);
     await postgres.stop();
-    await new Promise<void>((resolve) => upstream.server.close(() => resolve()));
+    await upstream.close();
   }
 }
 
@@ -250,13 +250,6 @@ class Client {
   ok<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     return this.client.ok<T>(query, variables, this.token);
   }
-}
-
-async function startUpstream(): Promise<{ server: Server; url: string }> {
-  const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${port}` };
 }
 
 main().catch((error: Error) => {

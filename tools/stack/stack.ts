@@ -166,8 +166,7 @@ export class LocalStack {
       // A new run directory means a new secret key, and a database sealed with the old one is of no use: start it afresh too.
       const fresh = !existsSync(secretKeyFile(runDir, dc.dc));
       const url = await createDatabase(this.postgres.adminUrl, dc.database, { recreate: fresh });
-      // Two connections: runMigrationsLocked holds its advisory lock on one and migrates on another (with one, it waits forever).
-      const dataSource = await createDataSource(url, { poolSize: 2, applicationName: 'apim-stack-migrations' }).initialize();
+      const dataSource = await createDataSource(url, { poolSize: 1, applicationName: 'apim-stack-migrations' }).initialize();
       const applied = await runMigrationsLocked(dataSource);
       await dataSource.destroy();
       log(`database ${dc.database}${fresh ? ' (new)' : ''}: ${applied.length} migration(s) applied`);

@@ -21,8 +21,11 @@ export interface DcStatus {
   gateways?: { live: number; gone: number; maxLag: number };
 }
 
+/** The fields of `regions` every command reads (RegionRow). */
+export const REGIONS = `regions { dc role epoch local fenced switchoverTo replication { state records ms lastSeen } }`;
+
 const QUERY = `{
-  regions { dc role epoch local fenced switchoverTo replication { state records ms lastSeen } }
+  ${REGIONS}
   gateways { status lag }
 }`;
 

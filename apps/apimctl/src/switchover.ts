@@ -1,5 +1,5 @@
 import { ControlPlaneClient, CtlError, EXIT } from './control-planes';
-import { fetchStatus, RegionRow } from './status';
+import { fetchStatus, RegionRow, REGIONS } from './status';
 
 const POLL_MS = 500;
 
@@ -41,9 +41,7 @@ export async function switchover(
   const deadline = Date.now() + waitMs;
   let last = '';
   for (;;) {
-    const { regions } = await target.request<{ regions: RegionRow[] }>(
-      `{ regions { dc role epoch local fenced replication { state records ms lastSeen } } }`,
-    );
+    const { regions } = await target.request<{ regions: RegionRow[] }>(`{ ${REGIONS} }`);
     const self = regions.find((region) => region.dc === to)!;
     if (self.role === 'PRIMARY' && self.epoch > epoch) return regions;
     const lag = regions.find((region) => region.dc === primaryDc)?.replication;

@@ -30,14 +30,14 @@ export interface RegionView extends RegionState {
   activeActive: boolean;
 }
 
+/** The advisory lock key that orders writes against fences and promotions ('apim' in ASCII). */
+const REGION_LOCK_KEY = 0x6170696d;
+
 /**
  * Decides whether this DC may take writes now, and in which epoch. Reads the
  * region stream on each call: it is tiny, and a promotion imported from a
  * peer must take effect on the very next mutation.
  */
-/** The advisory lock key that orders writes against fences and promotions ('apim' in ASCII). */
-const REGION_LOCK_KEY = 0x6170696d;
-
 @Injectable()
 export class WriteGuard {
   constructor(

@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { DEFAULT_POLICIES, DomainError, policyDecider, policyStreamId, REGION_STREAM_ID, regionDecider, userStreamId } from '@apim/domain';
+import { DEFAULT_POLICIES, DomainError, policyDecider, policyStreamId, userStreamId } from '@apim/domain';
 import { JsonLogger } from '@apim/events';
 import { AuthService } from '../auth/auth.service';
 import { AggregateRepository } from '../command-side/aggregate-repository';
@@ -8,6 +8,7 @@ import { WriteGuard } from '../command-side/write-guard';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { ConcurrencyError } from '../infrastructure/event-store/event-store';
 import { SigningKeys } from '../keymanager/signing/signing-keys.service';
+import { promoteRegion } from './region.commands';
 
 /**
  * What a fresh installation needs, written once as events: the initial
@@ -30,16 +31,7 @@ export class BootstrapService implements OnApplicationBootstrap {
     const context: CommandContext = { user: null, correlationId: `bootstrap-${this.config.DC_ID}` };
     const region = await this.guard.region();
     if (region.primary === null && this.config.REPLICATION_MODE === 'active-passive' && this.config.initialPrimary === this.config.DC_ID)
-      await this.once('initial promotion', () =>
-        this.repository.execute({
-          decider: regionDecider,
-          streamId: REGION_STREAM_ID,
-          streamType: 'region',
-          context,
-          evenWhenReadOnly: true,
-          command: { type: 'PromoteRegion', data: { dc: this.config.DC_ID, knownDcs: this.config.allDcs } },
-        }),
-      );
+      await this.once('initial promotion', () => promoteRegion(this.repository, this.config, this.config.DC_ID, context));
     await this.once('signing key', () => this.signingKeys.ensureKey(context));
     // A standby gets policies and the admin from the primary. In active-active, one DC (PRIMARY_DC, else the
     // first id) seeds them: seeded in every DC, they would be the same stream ids created twice, i.e. conflicts.

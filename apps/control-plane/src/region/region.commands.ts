@@ -77,8 +77,18 @@ export class PromoteRegionHandler implements ICommandHandler<PromoteRegionComman
   ) {}
 
   async execute({ dc, context }: PromoteRegionCommand): Promise<void> {
-    await changeRegion(this.repository, context, async () => ({ type: 'PromoteRegion', data: { dc, knownDcs: this.config.allDcs } }));
+    await promoteRegion(this.repository, this.config, dc, context);
   }
+}
+
+/** Makes `dc` the primary in a new epoch (failover, the end of a switchover, and the initial primary's bootstrap). */
+export function promoteRegion(
+  repository: AggregateRepository,
+  config: ControlPlaneConfig,
+  dc: string,
+  context: CommandContext,
+): Promise<unknown> {
+  return changeRegion(repository, context, async () => ({ type: 'PromoteRegion', data: { dc, knownDcs: config.allDcs } }));
 }
 
 /**

@@ -20,11 +20,6 @@ describe('chunks', () => {
     for (const run of runs) expect(run.length).toBeLessThanOrEqual(2000 / 180);
   });
 
-  it('also caps the number of records per run', () => {
-    const messages = Array.from({ length: 10 }, () => message(1));
-    expect(chunks(messages, 1_000_000, 4).map((run) => run.length)).toEqual([4, 4, 2]);
-  });
-
   it('gives a message bigger than the budget a run of its own rather than dropping it', () => {
     const big = message(5000);
     expect(chunks([message(10), big, message(10)], 1000)).toEqual([[expect.anything()], [big], [expect.anything()]]);

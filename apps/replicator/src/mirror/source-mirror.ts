@@ -72,18 +72,15 @@ const COMMIT_AT_MOST_MS = 100;
 /** Fetched bytes that may wait for their transaction while the consumer fetches ahead. */
 const MAX_AHEAD_BYTES = 16 * 1024 * 1024;
 
-/**
- * Splits `messages` into runs of at most `maxRecords` whose estimated encoded
- * size (with the two mirror headers) stays under `maxBytes`.
- */
-export function chunks(messages: KafkaMessage[], maxBytes: number, maxRecords = Number.MAX_SAFE_INTEGER): KafkaMessage[][] {
+/** Splits `messages` into runs whose estimated encoded size (with the two mirror headers) stays under `maxBytes`. */
+export function chunks(messages: KafkaMessage[], maxBytes: number): KafkaMessage[][] {
   const result: KafkaMessage[][] = [];
   let current: KafkaMessage[] = [];
   let size = 0;
   for (const message of messages) {
     let bytes = 80 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
     for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + String(value ?? '').length + 4;
-    if (current.length > 0 && (size + bytes > maxBytes || current.length >= maxRecords)) {
+    if (current.length > 0 && size + bytes > maxBytes) {
       result.push(current);
       current = [];
       size = 0;
@@ -104,6 +101,14 @@ interface Queued {
   next: bigint;
   resolve: () => void;
   reject: (e: Error) => void;
+}
+
+/** The transaction batches are being sent in, with the timer of its commit. */
+interface OpenTransaction {
+  txn: Transaction;
+  since: number;
+  batches: Queued[];
+  timer?: NodeJS.Timeout;
 }
 
 /** A cluster that does not answer a probe this fast counts as down. */
@@ -141,8 +146,8 @@ export class SourceMirror {
   private txnChain: Promise<unknown> = Promise.resolve();
   private lastCommitAt = 0;
   private readonly queued: Queued[] = [];
-  /** The transaction records are being written in: committed COMMIT_AFTER_MS after its first batch. */
-  private open?: { txn: Transaction; since: number; batches: Queued[]; timer?: NodeJS.Timeout };
+  /** The transaction records are being written in (see COMMIT_WHEN_IDLE_MS). */
+  private open?: OpenTransaction;
   private flushQueued = false;
   /** Bytes of fetched batches not yet committed (the consumer fetches ahead up to MAX_AHEAD_BYTES). */
   private aheadBytes = 0;
@@ -429,15 +434,9 @@ export class SourceMirror {
 
   /** Commits the open transaction with the checkpoints of every batch it carries, then settles them. */
   private async commitOpen(): Promise<void> {
-    const open = this.open;
+    if (this.failure) return this.abortOpen(this.failure);
+    const open = this.takeOpen();
     if (!open) return;
-    this.open = undefined;
-    clearTimeout(open.timer);
-    if (this.failure) {
-      await open.txn.abort().catch(() => undefined);
-      for (const b of open.batches) b.reject(this.failure);
-      return;
-    }
     try {
       const offsets: Checkpoints = new Map();
       for (const b of open.batches) raise(offsets, mirrorTopic(this.options.source, b.topic), b.partition, b.next);
@@ -449,19 +448,27 @@ export class SourceMirror {
       for (const b of open.batches) b.resolve();
     } catch (error) {
       this.fail(error as Error, 'target');
-      await open.txn.abort().catch(() => undefined);
-      for (const b of open.batches) b.reject(error as Error);
+      await this.abort(open, error as Error);
     }
   }
 
   /** Aborts the open transaction: none of its records count, and its batches are mirrored again by the next session. */
   private async abortOpen(error: Error): Promise<void> {
-    const open = this.open;
-    if (!open) return;
-    this.open = undefined;
-    clearTimeout(open.timer);
+    const open = this.takeOpen();
+    if (open) await this.abort(open, error);
+  }
+
+  private async abort(open: OpenTransaction, error: Error): Promise<void> {
     await open.txn.abort().catch(() => undefined);
     for (const b of open.batches) b.reject(error);
+  }
+
+  /** The open transaction, no longer open to new batches nor due to commit by its timer. */
+  private takeOpen(): OpenTransaction | undefined {
+    const open = this.open;
+    this.open = undefined;
+    clearTimeout(open?.timer);
+    return open;
   }
 
   private mirrored(message: KafkaMessage, partition: number): Message {

@@ -106,9 +106,14 @@ export class PostgresEventStore {
       if (!isUniqueViolation(error, 'events_stream_version_unique')) throw error;
       if (savepoint) await tx.query(`ROLLBACK TO SAVEPOINT apim_import`);
     }
-    const [known] = (await tx.query(`SELECT 1 FROM events WHERE event_id = $1`, [envelope.eventId])) as unknown[];
-    if (known) return 'duplicate';
+    if (await this.holds(envelope.eventId, tx)) return 'duplicate';
     return (await this.streamVersion(envelope.streamId, tx)) >= envelope.version ? 'conflict' : 'gap';
+  }
+
+  /** Whether the store holds the event `eventId`. */
+  async holds(eventId: string, tx: Queryable = this.db): Promise<boolean> {
+    const rows = (await tx.query(`SELECT 1 FROM events WHERE event_id = $1`, [eventId])) as unknown[];
+    return rows.length > 0;
   }
 
   async streamVersion(streamId: string, tx: Queryable = this.db): Promise<number> {

@@ -30,6 +30,14 @@ export function firstClaim(a: ConflictSide, b: ConflictSide): { winner: Conflict
   return a.eventId < b.eventId ? { winner: a, loser: b } : { winner: b, loser: a };
 }
 
+/** The claim a stream made here: its first event (id and origin); undefined for a stream this DC does not hold. */
+export async function claimOf(tx: Queryable, streamId: string): Promise<ConflictSide | undefined> {
+  const [first] = (await tx.query(`SELECT event_id::text AS "eventId", origin_dc AS dc FROM events WHERE stream_id = $1 AND version = 1`, [
+    streamId,
+  ])) as { eventId: string; dc: string }[];
+  return first && { id: streamId, dc: first.dc, eventId: first.eventId };
+}
+
 /**
  * Records a resolved clash. The id depends only on the clash, so the DC that
  * sees it from either side records the same row, once.
@@ -83,20 +91,15 @@ export async function resolveStreamClash(
   tx: Queryable,
 ): Promise<{ winner: 'incoming' | 'local'; moved: number } | null> {
   if (incoming.version !== 1) return null;
-  const [local] = (await tx.query(`SELECT event_id::text, origin_dc FROM events WHERE stream_id = $1 AND version = 1`, [
-    incoming.streamId,
-  ])) as { event_id: string; origin_dc: string }[];
-  if (!local || local.origin_dc === incoming.originDc) return null;
-  const sides = firstClaim(
-    { id: incoming.streamId, dc: incoming.originDc, eventId: incoming.eventId },
-    { id: incoming.streamId, dc: local.origin_dc, eventId: local.event_id },
-  );
+  const local = await claimOf(tx, incoming.streamId);
+  if (!local || local.dc === incoming.originDc) return null;
+  const sides = firstClaim({ id: incoming.streamId, dc: incoming.originDc, eventId: incoming.eventId }, local);
   const incomingWins = sides.winner.eventId === incoming.eventId;
   const moved = incomingWins
     ? ((await tx.query(
         `DELETE FROM events WHERE stream_id = $1 AND origin_dc = $2
          RETURNING event_id::text AS "eventId", type, version, epoch, payload, occurred_at AS "occurredAt"`,
-        [incoming.streamId, local.origin_dc],
+        [incoming.streamId, local.dc],
       )) as unknown[])
     : [];
   await recordConflict(tx, 'STREAM_ID', incoming.streamId, sides, moved);

@@ -16,9 +16,12 @@ import { ImportOutcome, Queryable } from '../event-store/event-store';
 import { onLosingBranch, resolveStreamClash } from './conflicts';
 import { Divergence } from './divergence';
 
-/** What the importer needs to know of the region: the lock every write takes, and who is primary in which epoch. */
+/** Who is primary in which epoch, and the write mode: what the importer judges events by. */
+type RegionFacts = { primary: string | null; epoch: number; activeActive: boolean };
+
+/** What the importer needs to know of the region: the lock every write takes, and the region read under it. */
 export interface RegionLock {
-  lockRegion(tx: Queryable, mode: 'write' | 'change-region'): Promise<{ primary: string | null; epoch: number; activeActive: boolean }>;
+  lockRegion(tx: Queryable, mode: 'write' | 'change-region'): Promise<RegionFacts>;
 }
 
 interface Located {
@@ -231,16 +234,12 @@ export class EventImporter {
    * it after its promotion: never part of its history, refused and announced.
    * Signing keys are exempt: each DC alone writes its own, even as a standby.
    */
-  private async screen(
-    envelope: EventEnvelope,
-    region: { primary: string | null; epoch: number; activeActive: boolean } | null,
-    tx: Queryable,
-  ): Promise<'import' | 'skip' | 'fenced'> {
+  private async screen(envelope: EventEnvelope, region: RegionFacts | null, tx: Queryable): Promise<'import' | 'skip' | 'fenced'> {
     if (await this.divergence.isListed(envelope.eventId, tx)) return 'skip';
     if (region?.activeActive && (await onLosingBranch(envelope, tx))) return 'skip';
     const judge = region !== null && !region.activeActive && region.primary === this.options.dc;
     if (!judge || envelope.epoch >= region.epoch || envelope.streamType === 'signing-key') return 'import';
-    if (((await tx.query(`SELECT 1 FROM events WHERE event_id = $1`, [envelope.eventId])) as unknown[]).length > 0) return 'import';
+    if (await this.store.holds(envelope.eventId, tx)) return 'import';
     await this.divergence.refuse(envelope, region.epoch, tx);
     this.fenced++;
     this.options.logger.warn('event of a fenced epoch refused', {
@@ -255,10 +254,7 @@ export class EventImporter {
   }
 
   /** One transaction under the region lock (exclusive for the region's own events, which change who may write). */
-  private inTransaction<T>(
-    envelope: EventEnvelope,
-    work: (tx: Queryable, region: { primary: string | null; epoch: number; activeActive: boolean } | null) => Promise<T>,
-  ): Promise<T> {
+  private inTransaction<T>(envelope: EventEnvelope, work: (tx: Queryable, region: RegionFacts | null) => Promise<T>): Promise<T> {
     return this.options.db.transaction(async (manager) => {
       const tx = manager as unknown as Queryable;
       const region = (await this.options.region?.lockRegion(tx, envelope.streamType === 'region' ? 'change-region' : 'write')) ?? null;

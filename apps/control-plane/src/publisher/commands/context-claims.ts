@@ -1,7 +1,7 @@
 import { DomainError, LiveApi } from '@apim/domain';
 import { EventEnvelope } from '@apim/events';
 import { Queryable } from '../../infrastructure/event-store/event-store';
-import { firstClaim, recordConflict } from '../../infrastructure/importer/conflicts';
+import { claimOf, firstClaim, recordConflict } from '../../infrastructure/importer/conflicts';
 
 /**
  * `api_contexts`: one row per live (context, version), the claim that makes
@@ -51,13 +51,9 @@ export async function followImportedClaim(tx: Queryable, envelope: EventEnvelope
     [context, version, envelope.streamId],
   )) as { api_id: string }[];
   if (claim.api_id === envelope.streamId) return;
-  const [holder] = (await tx.query(`SELECT event_id::text, origin_dc FROM events WHERE stream_id = $1 AND version = 1`, [
-    claim.api_id,
-  ])) as { event_id: string; origin_dc: string }[];
-  const sides = firstClaim(
-    { id: envelope.streamId, dc: envelope.originDc, eventId: envelope.eventId },
-    { id: claim.api_id, dc: holder.origin_dc, eventId: holder.event_id },
-  );
+  // A claim is only ever made with the api.created that begins the claiming API's stream.
+  const holder = (await claimOf(tx, claim.api_id))!;
+  const sides = firstClaim({ id: envelope.streamId, dc: envelope.originDc, eventId: envelope.eventId }, holder);
   if (sides.winner.id === envelope.streamId)
     await tx.query(`UPDATE api_contexts SET api_id = $3 WHERE context = $1 AND version = $2`, [context, version, envelope.streamId]);
   await recordConflict(tx, 'API_CONTEXT', `${context} ${version}`, sides);
