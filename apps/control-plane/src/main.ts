@@ -2,8 +2,8 @@
  * Control plane of one DC: the event-sourced command side (publisher, devportal,
  * key manager, region, auth), its read models and the GraphQL admin API.
  */
-// First: replaces a quadratic step of kafkajs' producer before kafkajs loads (see the module).
-import '@apim/events/kafka/linear-grouping';
+// First: fixes to kafkajs, installed before kafkajs loads (see the module).
+import '@apim/events/kafka/kafkajs-patches';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';

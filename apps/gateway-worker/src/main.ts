@@ -3,8 +3,8 @@
  * proxies API traffic. It never calls the control plane on the request path,
  * and starts from its snapshot when Kafka is down.
  */
-// First: replaces a quadratic step of kafkajs' producer before kafkajs loads (see the module).
-import '@apim/events/kafka/linear-grouping';
+// First: fixes to kafkajs, installed before kafkajs loads (see the module).
+import '@apim/events/kafka/kafkajs-patches';
 import 'reflect-metadata';
 import { JsonLogger, loadConfig, runMain, stopOnSignals } from '@apim/events';
 import { GatewayConfig } from './config/gateway.config';

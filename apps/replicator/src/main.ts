@@ -2,8 +2,8 @@
  * Replicator of one DC: mirrors every peer DC's local topics into this DC's
  * cluster as `<peer>.<topic>`, exactly once, with checkpoints kept in this cluster.
  */
-// First: replaces a quadratic step of kafkajs' producer before kafkajs loads (see the module).
-import '@apim/events/kafka/linear-grouping';
+// First: fixes to kafkajs, installed before kafkajs loads (see the module).
+import '@apim/events/kafka/kafkajs-patches';
 import 'reflect-metadata';
 import { ConfigError, JsonLogger, loadConfig, runMain, stopOnSignals } from '@apim/events';
 import { ReplicatorConfig } from './config/replicator.config';

@@ -4,11 +4,8 @@
  * `[...current, message]`, copying a partition's array once per record, so
  * one request of n records to a partition costs n²/2 copies (10 million for
  * the 4,500 records of one mirrored fetch: 7 % of the replicator's CPU in
- * `npm run bench:replication`). This replaces that module, before kafkajs
- * loads it, with the same grouping in linear time.
- *
- * Import this module before anything that imports kafkajs (first line of an
- * app's main). Imported too late it throws, rather than silently doing nothing.
+ * `npm run bench:replication`). This is the same grouping in linear time,
+ * installed into kafkajs by `kafkajs-patches`.
  */
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
@@ -31,24 +28,3 @@ export function groupMessagesPerPartition({
   }
   return grouped;
 }
-
-function install(): void {
-  const grouping = require.resolve('kafkajs/src/producer/groupMessagesPerPartition');
-  const sendMessages = require.resolve('kafkajs/src/producer/sendMessages');
-  if (require.cache[sendMessages] && require.cache[grouping]?.exports !== groupMessagesPerPartition)
-    throw new Error('linear-grouping must be imported before kafkajs (first import of the main module)');
-  const cached = require.cache[grouping];
-  if (cached) cached.exports = groupMessagesPerPartition;
-  else
-    require.cache[grouping] = {
-      id: grouping,
-      filename: grouping,
-      path: grouping,
-      loaded: true,
-      exports: groupMessagesPerPartition,
-      children: [],
-      paths: [],
-    } as unknown as NodeJS.Module;
-}
-
-install();
