@@ -7,10 +7,13 @@
  *    copies them into dc2. Records/s from the first record seen in dc2 to the
  *    last, so that neither start-up time (a JVM's, a Node process's) counts.
  * 2. Latency: with each mirror running and caught up, records are written at
- *    a steady rate (default 5,000/s for 10 s) and a consumer in dc2 measures,
- *    per record, its arrival minus its source timestamp (both mirrors keep it).
+ *    a steady rate (default 5,000/s: 3 s of warm-up, then 10 s measured), and
+ *    two consumers in dc2 measure, per measured record, its arrival minus its
+ *    source timestamp (both mirrors keep it): one reads committed records (as
+ *    the importer does), the other reads records as written (as gateways do).
  *
- * `npm run bench:replication -- --records 1000000 --rate 5000 --seconds 10`
+ * `npm run bench:replication -- --records 1000000 --rate 5000 --seconds 10 --warm-up 3`
+ * (and `--commit-idle 5 --commit-max 20` to try the replicator's commit settings).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +32,13 @@ import { argument, printTable, progress } from './support/bench-infra';
 const RECORDS = Number(argument('--records') ?? 1_000_000);
 const RATE = Number(argument('--rate') ?? 5000);
 const SECONDS = Number(argument('--seconds') ?? 10);
+/** Seconds written at RATE before the measured ones: both mirrors are measured in their steady state. */
+const WARM_UP_SECONDS = Number(argument('--warm-up') ?? 3);
+/** Header of the records whose latency counts (those after the warm-up). */
+const MEASURED = 'bench-measured';
+/** The replicator's commit settings (MIRROR_COMMIT_IDLE_MS / _MAX_MS); its defaults when not given. */
+const COMMIT_IDLE = argument('--commit-idle');
+const COMMIT_MAX = argument('--commit-max');
 const PARTITIONS = 6;
 const TOPIC = 'apim.events';
 const VALUE = Buffer.from('x'.repeat(80));
@@ -94,7 +104,9 @@ async function main(): Promise<void> {
       progress(`${mirror.name}: mirroring ${count.toLocaleString()} records`);
       await mirror.start();
       const { seconds } = await timeCatchUp(mirror, count);
-      progress(`${mirror.name}: ${count.toLocaleString()} records in ${seconds.toFixed(2)} s; now ${RATE}/s for ${SECONDS} s`);
+      progress(
+        `${mirror.name}: ${count.toLocaleString()} records in ${seconds.toFixed(2)} s; now ${RATE}/s for ${WARM_UP_SECONDS} + ${SECONDS} s`,
+      );
       const latencies = await measureLatency(source, target, mirror.target);
       await mirror.stop();
       results.push({
@@ -109,7 +121,7 @@ async function main(): Promise<void> {
 
     console.log(`\nReplication of ${RECORDS.toLocaleString()} records (~${VALUE.length + 10} bytes, ${PARTITIONS} partitions) dc1 -> dc2`);
     console.log(
-      `latency: ${(RATE * SECONDS).toLocaleString()} records at ${RATE}/s, arrival in dc2 minus source timestamp, ` +
+      `latency: ${(RATE * SECONDS).toLocaleString()} records at ${RATE}/s after ${WARM_UP_SECONDS} s at that rate, arrival in dc2 minus source timestamp, ` +
         'read committed (as the importer reads) and as written (as gateways read)\n',
     );
     printTable(
@@ -125,7 +137,9 @@ async function main(): Promise<void> {
     );
     const [ours, mm2] = results;
     console.log(
-      `\nthroughput ours/MM2: ${(ours.rate / mm2.rate).toFixed(2)} (target >= 1.00); committed p99 ours/MM2: ${(ours.committed.p99 / Math.max(1, mm2.committed.p99)).toFixed(2)} (target < 1.00)`,
+      `\nthroughput ours/MM2: ${(ours.rate / mm2.rate).toFixed(2)} (target >= 1.00); p99 ours/MM2 (target < 1.00): ` +
+        `committed ${(ours.committed.p99 / Math.max(1, mm2.committed.p99)).toFixed(2)}, ` +
+        `as written ${(ours.written.p99 / Math.max(1, mm2.written.p99)).toFixed(2)}`,
     );
   } finally {
     await Promise.all(running.map((p) => p.stop(10_000)));
@@ -192,12 +206,11 @@ async function timeCatchUp(mirror: Mirror, count: number): Promise<{ seconds: nu
   throw new Error(`${mirror.name} did not mirror ${count} records in 30 minutes`);
 }
 
-/** A consumer in dc2 that collects the replication latency of each record written from `startedAt` on. */
+/** A consumer in dc2 that collects the replication latency of each measured record. */
 async function latencyConsumer(
   target: Kafka,
   topic: string,
   readUncommitted: boolean,
-  startedAt: number,
 ): Promise<{ latencies: number[]; consumer: Consumer; fetched: Promise<void>; allIn: Promise<void> }> {
   const total = RATE * SECONDS;
   const latencies: number[] = [];
@@ -213,8 +226,7 @@ async function latencyConsumer(
     eachBatch: async ({ batch }) => {
       const now = Date.now();
       for (const message of batch.messages) {
-        const sentAt = Number(message.timestamp);
-        if (sentAt >= startedAt) latencies.push(now - sentAt);
+        if (message.headers?.[MEASURED]) latencies.push(now - Number(message.timestamp));
       }
       if (latencies.length >= total) arrived();
     },
@@ -223,7 +235,8 @@ async function latencyConsumer(
 }
 
 /**
- * Writes RATE records/s for SECONDS to dc1 and returns each one's replication
+ * Writes RATE records/s for WARM_UP_SECONDS, then for SECONDS measured ones,
+ * to dc1, and returns each measured record's replication
  * latency, seen by two consumers in dc2: one reading committed records (as
  * the importer does), one reading every record as soon as it is written (as
  * the gateways do). Records of a mirror that writes without transactions are
@@ -231,8 +244,7 @@ async function latencyConsumer(
  */
 async function measureLatency(source: Kafka, target: Kafka, topic: string): Promise<{ committed: number[]; written: number[] }> {
   const total = RATE * SECONDS;
-  const startedAt = Date.now();
-  const readers = await Promise.all([latencyConsumer(target, topic, false, startedAt), latencyConsumer(target, topic, true, startedAt)]);
+  const readers = await Promise.all([latencyConsumer(target, topic, false), latencyConsumer(target, topic, true)]);
   await Promise.all(readers.map((reader) => reader.fetched));
   await sleep(1000);
 
@@ -241,12 +253,14 @@ async function measureLatency(source: Kafka, target: Kafka, topic: string): Prom
   const tickMs = 10;
   const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
   const begin = Date.now();
-  for (let sent = 0, tick = 0; sent < total; tick++) {
-    const n = Math.min(perTick, total - sent);
+  const warmUp = RATE * WARM_UP_SECONDS;
+  for (let sent = 0, tick = 0; sent < warmUp + total; tick++) {
+    const n = Math.min(perTick, warmUp + total - sent);
     const now = Date.now();
+    const headers = sent >= warmUp ? { [MEASURED]: '1' } : {};
     await producer.send({
       topic: TOPIC,
-      messages: Array.from({ length: n }, (_, i) => ({ key: `k${(sent + i) % 1000}`, value: VALUE, timestamp: String(now) })),
+      messages: Array.from({ length: n }, (_, i) => ({ key: `k${(sent + i) % 1000}`, value: VALUE, timestamp: String(now), headers })),
     });
     sent += n;
     const wait = begin + (tick + 1) * tickMs - Date.now();
@@ -272,7 +286,12 @@ function ourReplicator(dir: string, dc1: KafkaCluster, dc2: KafkaCluster, target
       const port = await freePort();
       child = startAppProcess(
         'replicator',
-        { ...replicatorEnv('dc2', dc2.brokers, 'dc1', dc1.brokers, port), LOG_LEVEL: 'warn' },
+        {
+          ...replicatorEnv('dc2', dc2.brokers, 'dc1', dc1.brokers, port),
+          LOG_LEVEL: 'warn',
+          ...(COMMIT_IDLE ? { MIRROR_COMMIT_IDLE_MS: COMMIT_IDLE } : {}),
+          ...(COMMIT_MAX ? { MIRROR_COMMIT_MAX_MS: COMMIT_MAX } : {}),
+        },
         join(dir, 'replicator.log'),
         // e.g. BENCH_REPLICATOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=.run/prof" to profile the replicator.
         (process.env.BENCH_REPLICATOR_NODE_ARGS ?? '').split(' ').filter(Boolean),

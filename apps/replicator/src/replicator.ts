@@ -49,6 +49,8 @@ export class Replicator {
           topics: MIRRORED_TOPICS,
           logger,
           refreshMs: config.TOPOLOGY_REFRESH_MS,
+          commitWhenIdleMs: config.MIRROR_COMMIT_IDLE_MS,
+          commitAtMostMs: Math.max(config.MIRROR_COMMIT_IDLE_MS, config.MIRROR_COMMIT_MAX_MS),
         }),
     );
     this.registerMetrics();

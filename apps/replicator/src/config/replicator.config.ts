@@ -28,6 +28,24 @@ export class ReplicatorConfig extends DcConfig {
   @Min(1000)
   SOURCE_DOWN_AFTER_MS: number = 10_000;
 
+  /**
+   * A mirror's open transaction commits once no batch came for this long
+   * (and at MIRROR_COMMIT_MAX_MS after its first batch at the latest). Longer
+   * keeps records flowing to readers of records as written (gateways), as
+   * fast as MirrorMaker 2; shorter makes them committed (for the importer)
+   * sooner. See docs/operations.md, "Replication latency".
+   */
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  @Max(10_000)
+  MIRROR_COMMIT_IDLE_MS: number = 50;
+
+  /** The longest a mirror's transaction stays open after its first batch. */
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  @Max(10_000)
+  MIRROR_COMMIT_MAX_MS: number = 100;
+
   get peerBrokers(): Map<string, string[]> {
     return new Map(
       this.PEER_KAFKA_BROKERS.split(';').map((entry) => {

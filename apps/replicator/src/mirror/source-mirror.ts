@@ -16,6 +16,9 @@ export interface SourceMirrorOptions {
   refreshMs: number;
   /** Largest fetch per partition, so that one batch fits one produce request. */
   maxBytesPerPartition?: number;
+  /** The open transaction commits once no batch came for this long, or this long after its first batch (see OpenTransaction). */
+  commitWhenIdleMs?: number;
+  commitAtMostMs?: number;
 }
 
 /** `source-down` / `target-down`: that cluster does not answer; the mirror retries and catches up by itself. */
@@ -58,19 +61,6 @@ const sameLayout = (a: Layout, b: Layout) => a.size === b.size && [...a].every((
 const CHECKPOINT_REFRESH_MS = 60 * 60 * 1000;
 /** Estimated bytes per produce request: well under the brokers' default 1 MiB `message.max.bytes`. */
 const MAX_SEND_BYTES = 512 * 1024;
-/**
- * A transaction stays open while batches keep coming, and commits with their
- * checkpoints once none came for COMMIT_WHEN_IDLE_MS, or COMMIT_AT_MOST_MS
- * after its first batch. Records are in the mirror as soon as they are sent
- * (gateways read uncommitted); committed readers (the importer) see them at
- * the commit. Sends wait while a commit is in flight, and the first send of
- * the next transaction waits for the markers of the previous one (the broker
- * answers CONCURRENT_TRANSACTIONS until they are written). Measured with
- * `npm run bench:replication` at 5,000 records/s: 50 and 100 ms gave a
- * committed p50 of 82 ms; 5 and 20 ms give 30-45 ms, at the same throughput.
- */
-const COMMIT_WHEN_IDLE_MS = 5;
-const COMMIT_AT_MOST_MS = 20;
 /** Fetched bytes that may wait for their transaction while the consumer fetches ahead. */
 const MAX_AHEAD_BYTES = 16 * 1024 * 1024;
 
@@ -105,7 +95,27 @@ interface Queued {
   reject: (e: Error) => void;
 }
 
-/** The transaction batches are being sent in, with the timer of its commit. */
+/**
+ * The transaction batches are being sent in, with the timer of its commit.
+ * It stays open while batches keep coming, and commits with their
+ * checkpoints once none came for `commitWhenIdleMs`, or `commitAtMostMs`
+ * after its first batch. Records are in the mirror as soon as they are sent
+ * (gateways read uncommitted); committed readers (the importer) see them at
+ * the commit. Sends wait while a commit is in flight, and the first send of
+ * the next transaction waits for the markers of the previous one (the broker
+ * answers CONCURRENT_TRANSACTIONS until they are written): committing often
+ * delays records as written. Measured with `npm run bench:replication` at
+ * 5,000 records/s (p50/p99 ms, this 2-core machine):
+ *
+ * | idle/max ms | as written | committed | MirrorMaker 2, same run |
+ * |-------------|------------|-----------|-------------------------|
+ * | 50/100      | 9/50       | 79/151    | 7/35                    |
+ * | 5/20        | 27/72      | 36/88     | 14/66                   |
+ *
+ * Two producers taking turns (so that sends never wait for a commit) were
+ * tried, and measured no better at either setting: the cost is the brokers'
+ * work per transaction, not the wait.
+ */
 interface OpenTransaction {
   txn: Transaction;
   since: number;
@@ -148,7 +158,7 @@ export class SourceMirror {
   private txnChain: Promise<unknown> = Promise.resolve();
   private lastCommitAt = 0;
   private readonly queued: Queued[] = [];
-  /** The transaction records are being written in (see COMMIT_WHEN_IDLE_MS). */
+  /** The transaction records are being written in (see OpenTransaction). */
   private open?: OpenTransaction;
   private flushQueued = false;
   /** Bytes of fetched batches not yet committed (the consumer fetches ahead up to MAX_AHEAD_BYTES). */
@@ -163,6 +173,14 @@ export class SourceMirror {
 
   constructor(readonly options: SourceMirrorOptions) {
     this.sourceHeader = Buffer.from(options.source);
+  }
+
+  private get commitWhenIdleMs(): number {
+    return this.options.commitWhenIdleMs ?? 50;
+  }
+
+  private get commitAtMostMs(): number {
+    return this.options.commitAtMostMs ?? 100;
   }
 
   get checkpointGroup(): string {
@@ -411,7 +429,7 @@ export class SourceMirror {
       if (!producer) throw new Error('the mirror session ended');
       this.open ??= { txn: await producer.transaction(), since: Date.now(), batches: [] };
       this.open.batches.push(...batches);
-      const due = Math.min(COMMIT_WHEN_IDLE_MS, this.open.since + COMMIT_AT_MOST_MS - Date.now());
+      const due = Math.min(this.commitWhenIdleMs, this.open.since + this.commitAtMostMs - Date.now());
       clearTimeout(this.open.timer);
       this.open.timer = setTimeout(() => void this.chain(() => this.commitOpen()), Math.max(0, due));
       // The added headers make records bigger than fetched: split each partition's records so that no record
