@@ -84,6 +84,35 @@ export function chunks(messages: KafkaMessage[], maxBytes: number): KafkaMessage
   return result;
 }
 
+/** One produce request's share of a partition: a chunk of its records. */
+export interface PartitionChunk {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+}
+
+/**
+ * The produce requests that send `batches` (in fetch order, several of them
+ * possibly of one partition) with no record batch over `maxBytes`: request n
+ * carries the n-th chunk of each partition, a partition's chunks taken in
+ * order across all its batches, so that its records keep their order.
+ */
+export function sendRounds(
+  batches: readonly Pick<PartitionChunk, 'topic' | 'partition' | 'messages'>[],
+  maxBytes: number,
+): PartitionChunk[][] {
+  const byPartition = new Map<string, PartitionChunk[]>();
+  for (const { topic, partition, messages } of batches) {
+    const key = `${topic}\u0000${partition}`;
+    const queue = byPartition.get(key) ?? [];
+    byPartition.set(key, queue);
+    for (const chunk of chunks(messages, maxBytes)) queue.push({ topic, partition, messages: chunk });
+  }
+  const rounds: PartitionChunk[][] = [];
+  for (const queue of byPartition.values()) queue.forEach((chunk, round) => (rounds[round] ??= []).push(chunk));
+  return rounds;
+}
+
 /** A fetched batch on its way to the target: settled when its transaction commits or fails. */
 interface Queued {
   session: Session;
@@ -433,16 +462,12 @@ export class SourceMirror {
       clearTimeout(this.open.timer);
       this.open.timer = setTimeout(() => void this.chain(() => this.commitOpen()), Math.max(0, due));
       // The added headers make records bigger than fetched: split each partition's records so that no record
-      // batch passes the broker's limit, and send one chunk per partition per request.
-      const perBatch = batches.map((b) => chunks(b.messages, MAX_SEND_BYTES));
-      for (let round = 0; ; round++) {
-        const topicMessages = batches.flatMap((b, i) => {
-          const chunk = perBatch[i][round];
-          return chunk
-            ? [{ topic: mirrorTopic(this.options.source, b.topic), messages: chunk.map((m) => this.mirrored(m, b.partition)) }]
-            : [];
-        });
-        if (topicMessages.length === 0) break;
+      // batch passes the broker's limit, and send one chunk per partition per request, in order.
+      for (const round of sendRounds(batches, MAX_SEND_BYTES)) {
+        const topicMessages = round.map(({ topic, partition, messages }) => ({
+          topic: mirrorTopic(this.options.source, topic),
+          messages: messages.map((m) => this.mirrored(m, partition)),
+        }));
         await this.open.txn.sendBatch({ topicMessages });
       }
     } catch (error) {
