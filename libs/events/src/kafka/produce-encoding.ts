@@ -12,10 +12,11 @@
  *
  * Installed into kafkajs by `kafkajs-patches`.
  */
+import { crc32c } from './crc32c';
+
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs' internals have no types */
 const Encoder = require('kafkajs/src/protocol/encoder') as new (initialSize?: number) => EncoderLike;
 const Long = require('kafkajs/src/utils/long') as { fromValue(value: unknown): { value: bigint } };
-const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
 const { Types: Compression } = require('kafkajs/src/protocol/message/compression') as { Types: { None: number } };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -166,7 +167,7 @@ function encodeBatch(
       else for (const element of value) offset = writeHeader(buffer, offset, key, element);
     }
   }
-  buffer.writeUInt32BE(crc32C(buffer.subarray(start + CRC_START, offset)), start + 17);
+  buffer.writeUInt32BE(crc32c(buffer.subarray(start + CRC_START, offset)), start + 17);
   return offset;
 }
 
