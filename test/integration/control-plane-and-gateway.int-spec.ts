@@ -12,13 +12,17 @@ const ADMIN = { username: 'ops-admin', password: 'a long enough admin password' 
 /**
  * A control plane and a gateway of one DC, as real processes, talking only
  * through Kafka: what is published in GraphQL becomes routable, a key revoked
- * in GraphQL stops working at the gateway, the gateway's traffic shows up in
+ * in GraphQL stops working at the gateway, so do a blocked subscription and
+ * the tokens of a revoked OAuth2 client, the gateway's traffic shows up in
  * `usage`, and the gateway is listed by `gateways`, then shown as gone.
  */
 describe('a control plane and a gateway of one DC', () => {
   const dir = mkdtempSync(join(tmpdir(), 'apim-cp-gw-'));
   const run = randomBytes(3).toString('hex');
   const gatewayId = `gw-cp-${run}`;
+  // A DC id of this file's own: other files' control planes write the same per-DC streams (the DC's signing key)
+  // to the shared cluster, and a gateway would take the first one's key as this DC's.
+  const dc = `g${run}`;
   let db: TestDatabase;
   let cp: ControlPlane;
   let gateway: RunningGateway;
@@ -29,14 +33,14 @@ describe('a control plane and a gateway of one DC', () => {
     db = await TestDatabase.create('cp_gw');
     upstream = await startUpstream();
     cp = new ControlPlane(db, join(dir, 'cp.log'), {
-      DC_ID: 'dc1',
+      DC_ID: dc,
       APIM_ADMIN_USER: ADMIN.username,
       APIM_ADMIN_PASSWORD: ADMIN.password,
       GATEWAY_GONE_AFTER_SECONDS: '3',
     });
     await cp.start();
     gateway = await startGateway(
-      { KAFKA_BROKERS: testBrokers('dc1').join(','), GATEWAY_ID: gatewayId, HEARTBEAT_INTERVAL_SECONDS: '1' },
+      { DC_ID: dc, KAFKA_BROKERS: testBrokers('dc1').join(','), GATEWAY_ID: gatewayId, HEARTBEAT_INTERVAL_SECONDS: '1' },
       'with-cp',
     );
   });
@@ -47,6 +51,103 @@ describe('a control plane and a gateway of one DC', () => {
     await upstream?.close();
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets a publisher block and unblock a subscription, and a developer revoke an OAuth2 client, each in effect at the gateway', async () => {
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    const context = `/blocks-${run}`;
+    const api = (
+      await cp.ok(
+        `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+        {
+          input: {
+            name: 'Blocks',
+            version: 'v1',
+            context,
+            upstreamUrls: [upstream.url],
+            operations: [
+              { method: 'GET', path: '/by-key', auth: 'apikey' },
+              { method: 'GET', path: '/by-token', auth: 'oauth2' },
+            ],
+          },
+        },
+        admin,
+      )
+    ).createApi;
+    await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id: api.id }, admin);
+    await cp.signUp(`pub-${run}`, 'a publisher password');
+    await cp.ok(`mutation($u: String!) { grantRole(username: $u, role: PUBLISHER) { username } }`, { u: `pub-${run}` }, admin);
+    const publisher = await cp.login(`pub-${run}`, 'a publisher password');
+
+    const developer = await cp.signUp(`blocked-dev-${run}`, 'a developer password');
+    const other = await cp.signUp(`other-dev-${run}`, 'a developer password');
+    const app = (await cp.ok(`mutation { createApplication(input: { name: "Blocked" }) { id } }`, {}, developer)).createApplication;
+    const ids = { app: app.id, api: api.id };
+    await cp.ok(`mutation($app: ID!, $api: ID!) { subscribe(applicationId: $app, apiId: $api, tier: "Gold") { id } }`, ids, developer);
+    const { key } = (await cp.ok(`mutation($app: ID!) { generateApiKey(applicationId: $app) { key } }`, { app: app.id }, developer))
+      .generateApiKey;
+    const byKey = () => fetch(`${gateway.url}${context}/v1/by-key`, { headers: { apikey: key } });
+    await eventually(async () => expect((await byKey()).status).toBe(200), 60_000);
+
+    const block = `mutation($app: ID!, $api: ID!) { blockSubscription(applicationId: $app, apiId: $api) { status } }`;
+    const unblock = `mutation($app: ID!, $api: ID!) { unblockSubscription(applicationId: $app, apiId: $api) { status } }`;
+    expect((await cp.gql(block, ids, developer)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await cp.ok(block, ids, publisher)).blockSubscription).toEqual({ status: 'BLOCKED' });
+    expect((await cp.gql(block, ids, publisher)).errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    await eventually(async () => {
+      const response = await byKey();
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: 'SUBSCRIPTION_BLOCKED' });
+    }, 30_000);
+    const subscribeAgain = await cp.gql(
+      `mutation($app: ID!, $api: ID!) { subscribe(applicationId: $app, apiId: $api, tier: "Gold") { id } }`,
+      ids,
+      developer,
+    );
+    expect(subscribeAgain.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect((await cp.ok(unblock, ids, admin)).unblockSubscription).toEqual({ status: 'ACTIVE' });
+    await eventually(async () => expect((await byKey()).status).toBe(200), 30_000);
+
+    const client = (
+      await cp.ok(`mutation($app: ID!) { registerOAuthClient(applicationId: $app) { clientId clientSecret } }`, { app: app.id }, developer)
+    ).registerOAuthClient;
+    const token = async () =>
+      fetch(`${cp.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+      });
+    const tokenResponse = await token();
+    expect(tokenResponse.status).toBe(200);
+    const issued = (await tokenResponse.json()) as { access_token: string };
+    const byToken = () => fetch(`${gateway.url}${context}/v1/by-token`, { headers: { authorization: `Bearer ${issued.access_token}` } });
+    await eventually(async () => {
+      const response = await byToken();
+      expect({ status: response.status, body: response.status === 200 ? null : await response.text() }).toEqual({
+        status: 200,
+        body: null,
+      });
+    }, 30_000);
+
+    const revoke = `mutation($id: ID!) { revokeOAuthClient(clientId: $id) }`;
+    expect((await cp.gql(revoke, { id: client.clientId }, other)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await cp.ok(revoke, { id: client.clientId }, developer)).revokeOAuthClient).toBe(true);
+    const listed = await cp.ok(`query($app: ID!) { oauthClients(applicationId: $app) { clientId status } }`, { app: app.id }, developer);
+    await eventually(async () => {
+      const now = await cp.ok(`query($app: ID!) { oauthClients(applicationId: $app) { clientId status } }`, { app: app.id }, developer);
+      expect(now.oauthClients).toEqual([{ clientId: client.clientId, status: 'REVOKED' }]);
+    }, 30_000);
+    expect(listed.oauthClients.map((c: { clientId: string }) => c.clientId)).toEqual([client.clientId]);
+    const refused = await token();
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_client' });
+    await eventually(async () => {
+      const response = await byToken();
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: 'REVOKED_CREDENTIALS' });
+    }, 30_000);
+    expect((await cp.gql(revoke, { id: client.clientId }, developer)).errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect((await byKey()).status).toBe(200);
   });
 
   it('routes what GraphQL publishes, stops a key GraphQL revokes, counts the traffic in usage, and lists the gateway until it is gone', async () => {
@@ -86,7 +187,7 @@ describe('a control plane and a gateway of one DC', () => {
       expect(data.usage.requests).toBeGreaterThanOrEqual(1);
       return data.usage;
     }, 60_000);
-    expect(usage.byDc).toEqual([{ dc: 'dc1', requests: usage.requests }]);
+    expect(usage.byDc).toEqual([{ dc, requests: usage.requests }]);
 
     await cp.ok(`mutation($key: ID!) { revokeApiKey(keyId: $key) }`, { key: keyId }, developer);
     await eventually(async () => expect((await call()).status).toBe(401), 30_000);
@@ -98,7 +199,7 @@ describe('a control plane and a gateway of one DC', () => {
         admin,
       );
       const ours = gateways.find((g: { id: string }) => g.id === gatewayId);
-      expect(ours).toMatchObject({ dc: 'dc1', status: 'LIVE', state: 'ready' });
+      expect(ours).toMatchObject({ dc, status: 'LIVE', state: 'ready' });
       return ours;
     }, 60_000);
     expect(listed.digest).toMatch(/^[0-9a-f]{64}$/);

@@ -11,7 +11,12 @@ import { AuthService } from './auth/auth.service';
 import { AuthResolver, GrantRoleHandler, SignUpHandler } from './auth/auth.resolver';
 import { CommandSideModule } from './command-side/command-side.module';
 import { ControlPlaneConfig } from './config/control-plane.config';
-import { CreateApplicationHandler, SubscribeHandler, UnsubscribeHandler } from './devportal/devportal.commands';
+import {
+  CreateApplicationHandler,
+  SetSubscriptionBlockedHandler,
+  SubscribeHandler,
+  UnsubscribeHandler,
+} from './devportal/devportal.commands';
 import { DevportalResolver } from './devportal/devportal.resolver';
 import { formatError } from './graphql/error-formatter';
 import { graphQLRequestContext } from './graphql/graphql-request';
@@ -21,6 +26,7 @@ import {
   GenerateApiKeyHandler,
   RegisterOAuthClientHandler,
   RevokeApiKeyHandler,
+  RevokeOAuthClientHandler,
   RevokeTokenHandler,
 } from './keymanager/keymanager.commands';
 import { KeyManagerResolver } from './keymanager/keymanager.resolver';
@@ -43,9 +49,11 @@ const COMMAND_HANDLERS = [
   CreateApplicationHandler,
   SubscribeHandler,
   UnsubscribeHandler,
+  SetSubscriptionBlockedHandler,
   GenerateApiKeyHandler,
   RevokeApiKeyHandler,
   RegisterOAuthClientHandler,
+  RevokeOAuthClientHandler,
   RevokeTokenHandler,
   SignUpHandler,
   GrantRoleHandler,

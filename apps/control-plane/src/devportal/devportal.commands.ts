@@ -1,6 +1,6 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { apiDecider, applicationDecider, DomainError, subscriptionDecider, subscriptionStreamId } from '@apim/domain';
+import { apiDecider, applicationDecider, DomainError, SubscriptionCommand, subscriptionDecider, subscriptionStreamId } from '@apim/domain';
 import { newEventId } from '@apim/events';
 import { AggregateRepository } from '../command-side/aggregate-repository';
 import { CommandContext } from '../command-side/command-context';
@@ -99,19 +99,51 @@ export class UnsubscribeHandler implements ICommandHandler<UnsubscribeCommand> {
 
   async execute({ applicationId, apiId, context }: UnsubscribeCommand): Promise<Subscription> {
     const application = await ownedApplication(this.repository, applicationId, context.user);
-    const id = subscriptionStreamId(applicationId, apiId);
-    const result = await this.repository.execute({
-      decider: subscriptionDecider,
-      streamId: id,
-      streamType: 'subscription',
-      context,
-      command: {
-        type: 'Unsubscribe',
-        data: { application: { ownerId: application.ownerId }, actor: { userId: context.user!.userId, roles: context.user!.roles } },
-      },
+    return changeSubscription(this.repository, applicationId, apiId, context, {
+      type: 'Unsubscribe',
+      data: { application: { ownerId: application.ownerId }, actor: { userId: context.user!.userId, roles: context.user!.roles } },
     });
-    const state = result.state;
-    if (state.status === 'EMPTY') throw new Error('unreachable: an empty subscription after Unsubscribe');
-    return { id, applicationId, apiId, tier: state.tier, status: state.status };
+  }
+}
+
+/** Runs `command` on an existing subscription and returns it as it is now. */
+async function changeSubscription(
+  repository: AggregateRepository,
+  applicationId: string,
+  apiId: string,
+  context: CommandContext,
+  command: SubscriptionCommand,
+): Promise<Subscription> {
+  const id = subscriptionStreamId(applicationId, apiId);
+  const { state } = await repository.execute({ decider: subscriptionDecider, streamId: id, streamType: 'subscription', context, command });
+  if (state.status === 'EMPTY') throw new Error(`unreachable: an empty subscription after ${command.type}`);
+  return { id, applicationId, apiId, tier: state.tier, status: state.status };
+}
+
+export class SetSubscriptionBlockedCommand extends Command<Subscription> {
+  constructor(
+    readonly applicationId: string,
+    readonly apiId: string,
+    readonly blocked: boolean,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+/**
+ * Blocks a subscription (gateways answer the application 403 on that API) or
+ * lifts the block: the publisher's lever against one misbehaving application,
+ * short of blocking the API for everyone. Roles are checked by the resolver.
+ */
+@CommandHandler(SetSubscriptionBlockedCommand)
+export class SetSubscriptionBlockedHandler implements ICommandHandler<SetSubscriptionBlockedCommand> {
+  constructor(private readonly repository: AggregateRepository) {}
+
+  execute({ applicationId, apiId, blocked, context }: SetSubscriptionBlockedCommand): Promise<Subscription> {
+    return changeSubscription(this.repository, applicationId, apiId, context, {
+      type: blocked ? 'BlockSubscription' : 'UnblockSubscription',
+      data: {},
+    });
   }
 }

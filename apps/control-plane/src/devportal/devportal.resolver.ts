@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Authorized } from '../auth/roles.guard';
 import { CommandContext, hasRole } from '../command-side/command-context';
 import { RequestContext } from '../graphql/request-context';
-import { CreateApplicationCommand, SubscribeCommand, UnsubscribeCommand } from './devportal.commands';
+import { CreateApplicationCommand, SetSubscriptionBlockedCommand, SubscribeCommand, UnsubscribeCommand } from './devportal.commands';
 import { Application, CreateApplicationInput, Subscription } from './devportal.types';
 
 @Resolver()
@@ -39,6 +39,26 @@ export class DevportalResolver {
     @RequestContext() context: CommandContext,
   ): Promise<Subscription> {
     return this.commands.execute(new UnsubscribeCommand(applicationId, apiId, context));
+  }
+
+  @Authorized('PUBLISHER', 'ADMIN')
+  @Mutation(() => Subscription, { description: "Blocks an application's subscription: gateways answer it 403 on that API" })
+  blockSubscription(
+    @Args('applicationId', { type: () => ID }) applicationId: string,
+    @Args('apiId', { type: () => ID }) apiId: string,
+    @RequestContext() context: CommandContext,
+  ): Promise<Subscription> {
+    return this.commands.execute(new SetSubscriptionBlockedCommand(applicationId, apiId, true, context));
+  }
+
+  @Authorized('PUBLISHER', 'ADMIN')
+  @Mutation(() => Subscription, { description: 'Lifts the block of a subscription' })
+  unblockSubscription(
+    @Args('applicationId', { type: () => ID }) applicationId: string,
+    @Args('apiId', { type: () => ID }) apiId: string,
+    @RequestContext() context: CommandContext,
+  ): Promise<Subscription> {
+    return this.commands.execute(new SetSubscriptionBlockedCommand(applicationId, apiId, false, context));
   }
 
   @Authorized()

@@ -1,11 +1,11 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { apiKeyDecider, DomainError, oauthClientDecider, tokenRevocationDecider, tokenStreamId } from '@apim/domain';
+import { apiKeyDecider, Decider, DomainError, Message, oauthClientDecider, tokenRevocationDecider, tokenStreamId } from '@apim/domain';
 import { AggregateRepository } from '../command-side/aggregate-repository';
 import { CommandContext, hasRole } from '../command-side/command-context';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { ownedApplication } from '../devportal/owned-application';
-import { newApiKey, newClientSecret, newEventId } from '@apim/events';
+import { newApiKey, newClientSecret, newEventId, StreamType } from '@apim/events';
 import { GeneratedApiKey, OAuthClientCredentials } from './keymanager.types';
 
 export class GenerateApiKeyCommand extends Command<GeneratedApiKey> {
@@ -50,19 +50,44 @@ export class RevokeApiKeyCommand extends Command<boolean> {
 export class RevokeApiKeyHandler implements ICommandHandler<RevokeApiKeyCommand> {
   constructor(private readonly repository: AggregateRepository) {}
 
-  async execute({ keyId, context }: RevokeApiKeyCommand): Promise<boolean> {
-    const { state } = await this.repository.load(apiKeyDecider, keyId);
-    if (state.status === 'EMPTY') throw DomainError.notFound('APIKEY.NOT_FOUND', `No API key ${keyId}`);
-    await ownedApplication(this.repository, state.applicationId, context.user);
-    await this.repository.execute({
+  execute({ keyId, context }: RevokeApiKeyCommand): Promise<boolean> {
+    return revokeCredential(this.repository, context, {
       decider: apiKeyDecider,
-      streamId: keyId,
       streamType: 'apikey',
-      context,
-      command: { type: 'RevokeApiKey', data: { applicationId: state.applicationId } },
+      id: keyId,
+      missing: DomainError.notFound('APIKEY.NOT_FOUND', `No API key ${keyId}`),
+      revoke: (applicationId) => ({ type: 'RevokeApiKey', data: { applicationId } }),
     });
-    return true;
   }
+}
+
+/**
+ * Revokes a credential of an application (an API key, an OAuth2 client):
+ * only its owner or an ADMIN may; the decider refuses a second revocation.
+ */
+async function revokeCredential<Command, Event extends Message<string, unknown>, State extends { status: string }>(
+  repository: AggregateRepository,
+  context: CommandContext,
+  credential: {
+    decider: Decider<Command, Event, State>;
+    streamType: StreamType;
+    id: string;
+    missing: DomainError;
+    revoke: (applicationId: string) => Command;
+  },
+): Promise<boolean> {
+  const { state } = await repository.load(credential.decider, credential.id);
+  if (!('applicationId' in state) || typeof state.applicationId !== 'string') throw credential.missing;
+  const applicationId = state.applicationId;
+  await ownedApplication(repository, applicationId, context.user);
+  await repository.execute({
+    decider: credential.decider,
+    streamId: credential.id,
+    streamType: credential.streamType,
+    context,
+    command: credential.revoke(applicationId),
+  });
+  return true;
 }
 
 export class RegisterOAuthClientCommand extends Command<OAuthClientCredentials> {
@@ -90,6 +115,31 @@ export class RegisterOAuthClientHandler implements ICommandHandler<RegisterOAuth
       command: { type: 'RegisterOAuthClient', data: { applicationId, secretHash } },
     });
     return { clientId, clientSecret: secret };
+  }
+}
+
+export class RevokeOAuthClientCommand extends Command<boolean> {
+  constructor(
+    readonly clientId: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+/** Revokes an OAuth2 client: the token endpoint refuses it, and gateways refuse the tokens it was issued. */
+@CommandHandler(RevokeOAuthClientCommand)
+export class RevokeOAuthClientHandler implements ICommandHandler<RevokeOAuthClientCommand> {
+  constructor(private readonly repository: AggregateRepository) {}
+
+  execute({ clientId, context }: RevokeOAuthClientCommand): Promise<boolean> {
+    return revokeCredential(this.repository, context, {
+      decider: oauthClientDecider,
+      streamType: 'oauth-client',
+      id: clientId,
+      missing: DomainError.notFound('OAUTH_CLIENT.NOT_FOUND', 'No such OAuth client'),
+      revoke: (applicationId) => ({ type: 'RevokeOAuthClient', data: { applicationId } }),
+    });
   }
 }
 

@@ -7,8 +7,14 @@ import { CommandContext } from '../command-side/command-context';
 import { ownedApplication } from '../devportal/owned-application';
 import { InputError } from '../graphql/input-validation';
 import { RequestContext } from '../graphql/request-context';
-import { GenerateApiKeyCommand, RegisterOAuthClientCommand, RevokeApiKeyCommand, RevokeTokenCommand } from './keymanager.commands';
-import { ApiKey, GeneratedApiKey, OAuthClientCredentials } from './keymanager.types';
+import {
+  GenerateApiKeyCommand,
+  RegisterOAuthClientCommand,
+  RevokeApiKeyCommand,
+  RevokeOAuthClientCommand,
+  RevokeTokenCommand,
+} from './keymanager.commands';
+import { ApiKey, GeneratedApiKey, OAuthClient, OAuthClientCredentials } from './keymanager.types';
 import { SigningKeys } from './signing/signing-keys.service';
 
 @Resolver()
@@ -51,6 +57,14 @@ export class KeyManagerResolver {
   }
 
   @Authorized('DEVELOPER', 'ADMIN')
+  @Mutation(() => Boolean, {
+    description: 'Revokes an OAuth2 client: the token endpoint refuses it, and gateways refuse every token issued to it',
+  })
+  revokeOAuthClient(@Args('clientId', { type: () => ID }) clientId: string, @RequestContext() context: CommandContext): Promise<boolean> {
+    return this.commands.execute(new RevokeOAuthClientCommand(clientId, context));
+  }
+
+  @Authorized('DEVELOPER', 'ADMIN')
   @Mutation(() => Boolean, { description: 'Revokes an issued access token by its jti; gateways refuse it from then on' })
   revokeToken(@Args('jti', { type: () => ID }) jti: string, @RequestContext() context: CommandContext): Promise<boolean> {
     return this.commands.execute(new RevokeTokenCommand(jti, context));
@@ -75,5 +89,20 @@ export class KeyManagerResolver {
       [applicationId],
     )) as (Omit<ApiKey, 'expiresAt'> & { expiresAt: Date | null })[];
     return rows.map((row) => ({ ...row, expiresAt: row.expiresAt?.toISOString() ?? null }));
+  }
+
+  @Authorized()
+  @Query(() => [OAuthClient], { description: "An application's OAuth2 clients (never their secrets)" })
+  async oauthClients(
+    @Args('applicationId', { type: () => ID }) applicationId: string,
+    @RequestContext() context: CommandContext,
+  ): Promise<OAuthClient[]> {
+    await ownedApplication(this.repository, applicationId, context.user);
+    const rows = (await this.db.query(
+      `SELECT id AS "clientId", application_id AS "applicationId", status, created_at AS "createdAt"
+         FROM rm_oauth_clients WHERE application_id = $1 ORDER BY created_at, id`,
+      [applicationId],
+    )) as (Omit<OAuthClient, 'createdAt'> & { createdAt: Date })[];
+    return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
   }
 }

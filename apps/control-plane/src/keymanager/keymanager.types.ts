@@ -22,3 +22,11 @@ export class OAuthClientCredentials {
   @Field(() => ID) clientId!: string;
   @Field() clientSecret!: string;
 }
+
+@ObjectType({ description: 'An OAuth2 client of an application (never its secret)' })
+export class OAuthClient {
+  @Field(() => ID) clientId!: string;
+  @Field(() => ID) applicationId!: string;
+  @Field({ description: 'ACTIVE or REVOKED' }) status!: string;
+  @Field() createdAt!: string;
+}
