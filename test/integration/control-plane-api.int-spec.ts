@@ -205,6 +205,33 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
     expect(winner.updateApi.revision).toBe(2);
   });
 
+  it('changes a password: the old one stops signing in, the new one works, and only its hash is on apim.events', async () => {
+    const token = await cp.signUp('pat.password', 'first-password-1');
+    const change = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`;
+    const wrong = await cp.gql(change, { c: 'not-my-password', n: 'second-password-2' }, token);
+    expect(codeOf(wrong)).toBe('BAD_USER_INPUT');
+    expect(wrong.errors?.[0].extensions?.fields).toEqual(['currentPassword']);
+    const short = await cp.gql(change, { c: 'first-password-1', n: 'short' }, token);
+    expect(short.errors?.[0].extensions?.fields).toEqual(['newPassword']);
+    expect(codeOf(await cp.gql(change, { c: 'first-password-1', n: 'second-password-2' }))).toBe('UNAUTHENTICATED');
+    await cp.login('pat.password', 'first-password-1'); // nothing changed so far
+
+    expect((await cp.ok(change, { c: 'first-password-1', n: 'second-password-2' }, token)).changePassword).toBe(true);
+    expect(codeOf(await cp.gql(`mutation { login(username: "pat.password", password: "first-password-1") { accessToken } }`))).toBe(
+      'UNAUTHENTICATED',
+    );
+    const renewed = await cp.login('pat.password', 'second-password-2');
+    expect((await cp.ok(`{ me { username roles } }`, {}, renewed)).me).toEqual({ username: 'pat.password', roles: ['DEVELOPER'] });
+
+    const events = await readTopicUntil(testKafka(testBrokers('dc1')), TOPICS.events, (read) =>
+      read.some((e) => e.streamId === 'user:pat.password' && e.type === 'user.password-changed'),
+    );
+    const changed = events.find((e) => e.streamId === 'user:pat.password' && e.type === 'user.password-changed')!;
+    expect((changed.payload as { passwordHash: string }).passwordHash).toMatch(/^scrypt\$/);
+    const wire = JSON.stringify(events);
+    for (const password of ['first-password-1', 'second-password-2']) expect(wire).not.toContain(password);
+  });
+
   it('refuses every mutation on a standby with READ_ONLY_REGION naming the primary, and still answers queries', async () => {
     const refused = await standby.gql(`mutation { signUp(username: "sam.standby", password: "standby-password-1") { accessToken } }`);
     expect(codeOf(refused)).toBe('READ_ONLY_REGION');

@@ -90,6 +90,19 @@ export class AuthResolver {
   }
 
   @Authorized()
+  @Mutation(() => Boolean, {
+    description: 'Changes your password; the current one must be given. Tokens already issued stay valid until they expire.',
+  })
+  async changePassword(
+    @Args('currentPassword') currentPassword: string,
+    @Args('newPassword') newPassword: string,
+    @RequestContext() context: CommandContext,
+  ): Promise<boolean> {
+    await this.auth.changePassword(context.user as AuthUser, currentPassword, newPassword, context);
+    return true;
+  }
+
+  @Authorized()
   @Query(() => User, { description: 'The signed-in user' })
   me(@RequestContext() context: CommandContext): User {
     const user = context.user as AuthUser;

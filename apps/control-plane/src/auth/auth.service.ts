@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { normaliseUsername, Role, userDecider, userStreamId } from '@apim/domain';
 import { AggregateRepository } from '../command-side/aggregate-repository';
-import { CommandContext } from '../command-side/command-context';
+import { AuthUser, CommandContext } from '../command-side/command-context';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { InputError } from '../graphql/input-validation';
 import { AccessTokens } from './access-tokens';
@@ -51,12 +51,39 @@ export class AuthService {
     this.throttle.recordSuccess(name);
     return this.tokens.issue({ userId: userStreamId(name), username: name, roles: state.roles });
   }
+
+  /**
+   * Replaces the signed-in user's password. The current one must be given; a
+   * wrong one counts against the login throttle, so that a stolen session
+   * cannot guess it. Access tokens already issued stay valid until they expire.
+   */
+  async changePassword(user: AuthUser, currentPassword: string, newPassword: string, context: CommandContext): Promise<void> {
+    checkPassword(newPassword, 'newPassword');
+    const name = normaliseUsername(user.username);
+    this.throttle.assertAllowed(name);
+    const { state, version } = await this.repository.load(userDecider, userStreamId(name), this.db);
+    if (state.status === 'EMPTY' || !(await verifyPassword(currentPassword, state.passwordHash))) {
+      this.throttle.recordFailure(name);
+      throw new InputError('currentPassword: is not the current password', ['currentPassword']);
+    }
+    this.throttle.recordSuccess(name);
+    // Hashed before the transaction (scrypt takes tens of ms); expectedVersion refuses it if the password changed meanwhile.
+    const passwordHash = await hashPassword(newPassword);
+    await this.repository.execute({
+      decider: userDecider,
+      streamId: userStreamId(name),
+      streamType: 'user',
+      context,
+      expectedVersion: version,
+      command: { type: 'ChangePassword', data: { passwordHash } },
+    });
+  }
 }
 
 // A well-formed hash of a random password nobody knows.
 const UNKNOWN_USER_HASH = DUMMY_HASH;
 
-function checkPassword(password: string): void {
+function checkPassword(password: string, field = 'password'): void {
   if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH)
-    throw new InputError(`password: must be ${PASSWORD_MIN_LENGTH}..${PASSWORD_MAX_LENGTH} characters`, ['password']);
+    throw new InputError(`${field}: must be ${PASSWORD_MIN_LENGTH}..${PASSWORD_MAX_LENGTH} characters`, [field]);
 }

@@ -391,6 +391,7 @@ export class RoutingTable {
       case 'divergence.recorded':
       case 'user.registered':
       case 'user.roles-changed':
+      case 'user.password-changed':
         return 'ignored';
       default: {
         const unknown: never = type;

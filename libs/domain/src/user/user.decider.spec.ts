@@ -90,6 +90,25 @@ describe('ChangeRoles', () => {
   });
 });
 
+describe('ChangePassword', () => {
+  const NEW_HASH = 'scrypt$16384$8$1$bmV3$bmV3aGFzaA';
+  const changePassword = (passwordHash: string) => ({ type: 'ChangePassword' as const, data: { passwordHash } });
+
+  it('records the new password hash', () => {
+    given(userDecider, [registered])
+      .when(changePassword(NEW_HASH))
+      .then([{ type: 'user.password-changed', data: { passwordHash: NEW_HASH } }]);
+  });
+
+  it('refuses a password that is not an scrypt hash, so a plain password never lands in the log', () => {
+    given(userDecider, [registered]).when(changePassword('correct horse battery')).thenThrows('USER.INVALID_INPUT', ['passwordHash']);
+  });
+
+  it('refuses to change the password of a user who does not exist', () => {
+    given(userDecider, []).when(changePassword(NEW_HASH)).thenThrows('USER.NOT_FOUND');
+  });
+});
+
 describe('userStreamId', () => {
   it('is user:<lower username>, so usernames differing only in case share a stream', () => {
     expect(userStreamId('Alice')).toBe('user:alice');
@@ -103,7 +122,8 @@ describe('User evolve', () => {
       changeRoles(['ADMIN']),
       changeRoles(['ADMIN']),
       changeRoles(['PUBLISHER']),
+      { type: 'ChangePassword', data: { passwordHash: 'scrypt$1$1$1$bmV3$bmV3' } },
     ]);
-    expect(state).toMatchObject({ status: 'REGISTERED', username: 'alice', roles: ['PUBLISHER'] });
+    expect(state).toMatchObject({ status: 'REGISTERED', username: 'alice', roles: ['PUBLISHER'], passwordHash: 'scrypt$1$1$1$bmV3$bmV3' });
   });
 });

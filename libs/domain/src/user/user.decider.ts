@@ -15,6 +15,11 @@ export interface UserRolesChangedData {
   roles: Role[];
 }
 
+/** `user.password-changed` v1 payload. */
+export interface UserPasswordChangedData {
+  passwordHash: string;
+}
+
 /** Registers a user. `passwordHash` is computed by the handler (`scrypt$N$r$p$salt$hash`); the password never reaches the domain. */
 export interface RegisterUserData {
   username: string;
@@ -27,8 +32,17 @@ export interface ChangeRolesData {
   roles: readonly Role[];
 }
 
-export type UserCommand = Message<'RegisterUser', RegisterUserData> | Message<'ChangeRoles', ChangeRolesData>;
-export type UserEvent = Message<'user.registered', UserRegisteredData> | Message<'user.roles-changed', UserRolesChangedData>;
+/** Replaces a user's password. The handler has checked the current one and hashed the new one. */
+export interface ChangePasswordData {
+  passwordHash: string;
+}
+
+export type UserCommand =
+  Message<'RegisterUser', RegisterUserData> | Message<'ChangeRoles', ChangeRolesData> | Message<'ChangePassword', ChangePasswordData>;
+export type UserEvent =
+  | Message<'user.registered', UserRegisteredData>
+  | Message<'user.roles-changed', UserRolesChangedData>
+  | Message<'user.password-changed', UserPasswordChangedData>;
 export type UserState = { status: 'EMPTY' } | (UserRegisteredData & { status: 'REGISTERED' });
 
 const USERNAME = /^[a-z0-9._-]{3,32}$/;
@@ -55,6 +69,8 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
       return register(command.data, state);
     case 'ChangeRoles':
       return changeRoles(command.data, state);
+    case 'ChangePassword':
+      return changePassword(command.data, state);
     default:
       return unreachable(command);
   }
@@ -82,6 +98,14 @@ function changeRoles(data: ChangeRolesData, state: UserState): UserEvent[] {
   return [{ type: 'user.roles-changed', data: { roles } }];
 }
 
+function changePassword(data: ChangePasswordData, state: UserState): UserEvent[] {
+  if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
+  new InputCheck()
+    .require(typeof data.passwordHash === 'string' && SCRYPT_HASH.test(data.passwordHash), 'passwordHash', 'must be an scrypt hash')
+    .throwIfAny('USER.INVALID_INPUT');
+  return [{ type: 'user.password-changed', data: { passwordHash: data.passwordHash } }];
+}
+
 function areValidRoles(roles: readonly Role[]): boolean {
   return Array.isArray(roles) && roles.length >= 1 && roles.every((role) => (ROLES as readonly string[]).includes(role));
 }
@@ -92,6 +116,8 @@ export function evolve(state: UserState, event: UserEvent): UserState {
       return { ...event.data, status: 'REGISTERED' };
     case 'user.roles-changed':
       return state.status === 'EMPTY' ? state : { ...state, roles: event.data.roles };
+    case 'user.password-changed':
+      return state.status === 'EMPTY' ? state : { ...state, passwordHash: event.data.passwordHash };
     default:
       return unreachable(event);
   }

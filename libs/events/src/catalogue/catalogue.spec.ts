@@ -179,6 +179,10 @@ const CASES: Record<EventType, { valid: object; invalid: [string, object, string
       ['no role', { username: 'bob', passwordHash: 'scrypt$1$1$1$a$b', roles: [] }, 'payload.roles: must contain at least 1 elements'],
     ],
   },
+  'user.password-changed': {
+    valid: { passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA' },
+    invalid: [['a plain password', { passwordHash: 'correct horse battery' }, 'payload.passwordHash: must be an scrypt hash']],
+  },
   'user.roles-changed': {
     valid: { roles: ['ADMIN', 'PUBLISHER'] },
     invalid: [

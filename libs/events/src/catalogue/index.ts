@@ -23,6 +23,7 @@ import { SubscriptionCreatedV1 } from './subscription/subscription-created.event
 import { SubscriptionRemovedV1 } from './subscription/subscription-removed.event';
 import { SubscriptionUnblockedV1 } from './subscription/subscription-unblocked.event';
 import { UserRegisteredV1 } from './user/user-registered.event';
+import { UserPasswordChangedV1 } from './user/user-password-changed.event';
 import { UserRolesChangedV1 } from './user/user-roles-changed.event';
 
 export * from './api/api-blocked.event';
@@ -50,6 +51,7 @@ export * from './subscription/subscription-removed.event';
 export * from './subscription/subscription-unblocked.event';
 export * from './user/user-registered.event';
 export * from './user/user-roles';
+export * from './user/user-password-changed.event';
 export * from './user/user-roles-changed.event';
 export { isHttpUrl, isIsoDateTime, isOperationPath, SHA256_HEX, API_CONTEXT, API_VERSION } from './field-rules';
 
@@ -92,6 +94,7 @@ export const EVENT_CATALOGUE = {
   'signing-key.rotated': { streamType: 'signing-key', current: 1, versions: { 1: SigningKeyRotatedV1 } },
   'user.registered': { streamType: 'user', current: 1, versions: { 1: UserRegisteredV1 } },
   'user.roles-changed': { streamType: 'user', current: 1, versions: { 1: UserRolesChangedV1 } },
+  'user.password-changed': { streamType: 'user', current: 1, versions: { 1: UserPasswordChangedV1 } },
   'region.promoted': { streamType: 'region', current: 1, versions: { 1: RegionPromotedV1 } },
   'region.fenced': { streamType: 'region', current: 2, versions: { 1: RegionFencedV1, 2: RegionFencedV2 } },
   'divergence.recorded': { streamType: 'divergence', current: 1, versions: { 1: DivergenceRecordedV1 } },
