@@ -2,8 +2,9 @@
  * Gateway throughput and latency against references measured in the same run:
  * one upstream (nginx returning a small JSON body) reached directly, through
  * nginx as a reverse proxy (one worker process, keep-alive to the upstream),
- * and through the gateway (one process; API-key auth, rate limiting, metrics
- * and usage records on). Load from wrk, the same for each.
+ * through a bare Node.js proxy (node:http and undici, nothing else: the
+ * ceiling of the gateway's runtime on this machine), and through the gateway
+ * (one process; API-key auth, rate limiting, metrics and usage records on). Load from wrk, the same for each.
  * Usage: npm run bench:gateway-throughput [-- --duration 10 --connections 50]
  * Needs nginx and wrk (Debian: apt-get install nginx wrk). Uses
  * KAFKA_BROKERS_DC1, or starts its own Kafka.
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { encodeEvent, EventEnvelope, EventType, newEnvelope, sha256Hex, TOPICS } from '@apim/events';
 import { freePort } from '../tools/infra/free-port';
 import { GuardedProcess } from '../tools/infra/guarded-process';
+import { repoRoot } from '../tools/infra/repo-root';
 import { argument, benchGateway, benchKafka, printTable, progress, waitFor200 } from './support/bench-infra';
 
 const DURATION = Number(argument('--duration') ?? 10);
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
   try {
     const upstreamPort = await freePort();
     const proxyPort = await freePort();
+    const bareProxyPort = await freePort();
     processes.push(
       nginx(
         dir,
@@ -149,11 +152,19 @@ async function main(): Promise<void> {
     });
     await producer.disconnect();
 
+    processes.push(
+      new GuardedProcess(
+        process.execPath,
+        [join(repoRoot(), 'dist', 'bench', 'support', 'bare-node-proxy.js'), String(bareProxyPort), `http://127.0.0.1:${upstreamPort}`],
+        { logFile: join(dir, 'bare-node-proxy.log') },
+      ),
+    );
     const gateway = await benchGateway({ KAFKA_BROKERS: brokers });
     processes.push(gateway.process);
     await waitFor200(`${gateway.url}/readyz`);
     await waitFor200(`http://127.0.0.1:${upstreamPort}/`);
     await waitFor200(`http://127.0.0.1:${proxyPort}/bench/v1/`);
+    await waitFor200(`http://127.0.0.1:${bareProxyPort}/`);
     const gatewayUrl = `${gateway.url}/bench/v1/items`;
     const probe = await fetch(gatewayUrl, { headers: { apikey: key } });
     if (probe.status !== 200) throw new Error(`the gateway answered ${probe.status} to the benchmark request: ${await probe.text()}`);
@@ -164,6 +175,7 @@ async function main(): Promise<void> {
     const targets: [string, string, Record<string, string>][] = [
       ['upstream direct', `http://127.0.0.1:${upstreamPort}/items`, {}],
       ['nginx (1 worker, keep-alive)', `http://127.0.0.1:${proxyPort}/bench/v1/items`, {}],
+      ['bare Node proxy (http + undici)', `http://127.0.0.1:${bareProxyPort}/items`, {}],
       ['gateway (apikey, rate limit, metrics)', gatewayUrl, { apikey: key }],
     ];
     const results = new Map<string, WrkResult>();
@@ -174,7 +186,8 @@ async function main(): Promise<void> {
     }
     const direct = results.get(targets[0][0])!;
     const proxy = results.get(targets[1][0])!;
-    const ours = results.get(targets[2][0])!;
+    const bare = results.get(targets[2][0])!;
+    const ours = results.get(targets[3][0])!;
     printTable(
       ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs nginx'],
       [...results].map(([name, r]) => [
@@ -188,7 +201,8 @@ async function main(): Promise<void> {
     );
     console.log(
       `\ngateway/nginx throughput: ${(ours.requestsPerSecond / proxy.requestsPerSecond).toFixed(2)} (target >= 0.50); ` +
-        `gateway p50 over direct: ${(ours.p50Ms - direct.p50Ms).toFixed(3)} ms (target < 1 ms)`,
+        `gateway p50 over direct: ${(ours.p50Ms - direct.p50Ms).toFixed(3)} ms (target < 1 ms); ` +
+        `bare Node proxy/nginx: ${(bare.requestsPerSecond / proxy.requestsPerSecond).toFixed(2)}, gateway/bare Node proxy: ${(ours.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}`,
     );
   } finally {
     for (const child of processes.reverse()) await child.stop(10_000);

@@ -13,7 +13,7 @@ import {
 import { freePort } from '../../tools/infra/free-port';
 import { readRecordsUntil } from '../support/events';
 import { EventWriter, testApiKey } from '../support/event-writer';
-import { eventually, Echo, rawRequest, RunningGateway, startGateway, startUpstream } from '../support/gateway';
+import { eventually, Echo, patternBytes, rawRequest, RunningGateway, startGateway, startUpstream } from '../support/gateway';
 import { testKafka } from '../support/kafka';
 import { testBrokers } from '../support/test-env';
 
@@ -155,6 +155,39 @@ describe('the gateway worker', () => {
     });
     expect(posted.status).toBe(200);
     expect(((await posted.json()) as Echo).bodyBytes).toBe(500);
+  });
+
+  it('relays responses whole: small ones with their length, large and chunked ones streamed, HEAD and 204 without a body', async () => {
+    const get = (path: string, init: RequestInit = {}) =>
+      fetch(`${gateway.url}${context}/v1${path}`, { ...init, headers: { apikey: key.key, ...init.headers } });
+    // Chunked upstream responses: a small one is read whole and gets its length, a large one is streamed.
+    const small = await get('/bytes/30000');
+    expect(small.status).toBe(200);
+    expect(small.headers.get('content-length')).toBe('30000');
+    expect(Buffer.from(await small.arrayBuffer()).equals(patternBytes(30_000))).toBe(true);
+    const large = await get('/bytes/1000000');
+    expect(large.status).toBe(200);
+    expect(large.headers.get('content-length')).toBeNull();
+    expect(large.headers.get('x-request-id')).toMatch(/./);
+    expect(Buffer.from(await large.arrayBuffer()).equals(patternBytes(1_000_000))).toBe(true);
+
+    const head = await get('/things/1', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    // The upstream's own answer to HEAD states no length: the gateway does not make one up (0 would be a lie).
+    expect((await fetch(`${upstream.url}/things/1`, { method: 'HEAD' })).headers.get('content-length')).toBeNull();
+    expect(head.headers.get('content-length')).toBeNull();
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+    const empty = await get('/no-content');
+    expect(empty.status).toBe(204);
+    expect(empty.headers.get('x-upstream')).toBe('yes');
+    expect((await empty.arrayBuffer()).byteLength).toBe(0);
+
+    // A client that leaves in the middle of a large response does not harm the next one.
+    const aborted = new AbortController();
+    const leaving = await get('/bytes/20000000', { signal: aborted.signal });
+    await leaving.body!.getReader().read();
+    aborted.abort();
+    expect((await get('/things/2')).status).toBe(200);
   });
 
   it('answers 404 for an unknown API or operation, and lets an operation without auth through', async () => {

@@ -32,9 +32,16 @@ export interface Echo {
   bodyBytes: number;
 }
 
+/** The body `/bytes/<n>` answers: n bytes of a repeating pattern. */
+export function patternBytes(n: number): Buffer {
+  const pattern = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
+  return Buffer.from(Array.from({ length: n }, (_, i) => pattern[i % pattern.length]));
+}
+
 /**
  * A real upstream: echoes every request as JSON, except `/slow/...`, which
- * answers after `slowMs`.
+ * answers after `slowMs`, `/bytes/<n>`, which streams n bytes chunked (no
+ * length), and `/no-content`, which answers 204.
  */
 export async function startUpstream(slowMs = 3000): Promise<{ server: Server; url: string; received: Echo[]; close: () => Promise<void> }> {
   const received: Echo[] = [];
@@ -54,7 +61,16 @@ export async function startUpstream(slowMs = 3000): Promise<{ server: Server; ur
         });
         res.end(body);
       };
-      if (req.url?.startsWith('/slow')) setTimeout(answer, slowMs).unref();
+      const bytes = /^\/bytes\/(\d+)$/.exec(req.url ?? '');
+      if (bytes) {
+        const body = patternBytes(Number(bytes[1]));
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        for (let at = 0; at < body.length; at += 16 * 1024) res.write(body.subarray(at, at + 16 * 1024));
+        res.end();
+      } else if (req.url === '/no-content') {
+        res.writeHead(204, { 'x-upstream': 'yes' });
+        res.end();
+      } else if (req.url?.startsWith('/slow')) setTimeout(answer, slowMs).unref();
       else answer();
     });
   });
