@@ -223,13 +223,21 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
     const renewed = await cp.login('pat.password', 'second-password-2');
     expect((await cp.ok(`{ me { username roles } }`, {}, renewed)).me).toEqual({ username: 'pat.password', roles: ['DEVELOPER'] });
 
+    // An ADMIN resets the password of a user who lost it; a developer may not, and an unknown user is NOT_FOUND.
+    const reset = `mutation($u: String!, $n: String!) { resetPassword(username: $u, newPassword: $n) }`;
+    expect(codeOf(await cp.gql(reset, { u: 'pat.password', n: 'third-password-3' }, renewed))).toBe('FORBIDDEN');
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    expect(codeOf(await cp.gql(reset, { u: 'nobody.here', n: 'third-password-3' }, admin))).toBe('NOT_FOUND');
+    expect((await cp.ok(reset, { u: 'Pat.Password', n: 'third-password-3' }, admin)).resetPassword).toBe(true);
+    await cp.login('pat.password', 'third-password-3');
+
     const events = await readTopicUntil(testKafka(testBrokers('dc1')), TOPICS.events, (read) =>
       read.some((e) => e.streamId === 'user:pat.password' && e.type === 'user.password-changed'),
     );
     const changed = events.find((e) => e.streamId === 'user:pat.password' && e.type === 'user.password-changed')!;
     expect((changed.payload as { passwordHash: string }).passwordHash).toMatch(/^scrypt\$/);
     const wire = JSON.stringify(events);
-    for (const password of ['first-password-1', 'second-password-2']) expect(wire).not.toContain(password);
+    for (const password of ['first-password-1', 'second-password-2', 'third-password-3']) expect(wire).not.toContain(password);
   });
 
   it('refuses every mutation on a standby with READ_ONLY_REGION naming the primary, and still answers queries', async () => {

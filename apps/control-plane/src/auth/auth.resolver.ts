@@ -102,6 +102,17 @@ export class AuthResolver {
     return true;
   }
 
+  @Authorized('ADMIN')
+  @Mutation(() => Boolean, { description: "Sets a user's password, for one who lost theirs (ADMIN only)" })
+  async resetPassword(
+    @Args('username') username: string,
+    @Args('newPassword') newPassword: string,
+    @RequestContext() context: CommandContext,
+  ): Promise<boolean> {
+    await this.auth.resetPassword(username, newPassword, context);
+    return true;
+  }
+
   @Authorized()
   @Query(() => User, { description: 'The signed-in user' })
   me(@RequestContext() context: CommandContext): User {

@@ -67,14 +67,24 @@ export class AuthService {
       throw new InputError('currentPassword: is not the current password', ['currentPassword']);
     }
     this.throttle.recordSuccess(name);
+    await this.setPassword(name, newPassword, context, version);
+  }
+
+  /** An ADMIN sets a user's password (a user who lost theirs); the roles are checked by the resolver. */
+  async resetPassword(username: string, newPassword: string, context: CommandContext): Promise<void> {
+    checkPassword(newPassword, 'newPassword');
+    await this.setPassword(normaliseUsername(username), newPassword, context);
+  }
+
+  private async setPassword(username: string, password: string, context: CommandContext, expectedVersion?: number): Promise<void> {
     // Hashed before the transaction (scrypt takes tens of ms); expectedVersion refuses it if the password changed meanwhile.
-    const passwordHash = await hashPassword(newPassword);
+    const passwordHash = await hashPassword(password);
     await this.repository.execute({
       decider: userDecider,
-      streamId: userStreamId(name),
+      streamId: userStreamId(username),
       streamType: 'user',
       context,
-      expectedVersion: version,
+      expectedVersion,
       command: { type: 'ChangePassword', data: { passwordHash } },
     });
   }
