@@ -205,9 +205,12 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
     expect(winner.updateApi.revision).toBe(2);
   });
 
-  it('changes a password: the old one stops signing in, the new one works, and only its hash is on apim.events', async () => {
+  it('changes a password: the old one stops signing in and its sessions end, the new one works, only its hash is on apim.events', async () => {
     const token = await cp.signUp('pat.password', 'first-password-1');
-    const change = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`;
+    const change = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }`;
+    const me = (bearer: string) => cp.gql(`{ me { username roles } }`, {}, bearer);
+    // Tokens carry their issue time in whole seconds: one issued in the second of a change outlives it.
+    const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1100));
     const wrong = await cp.gql(change, { c: 'not-my-password', n: 'second-password-2' }, token);
     expect(codeOf(wrong)).toBe('BAD_USER_INPUT');
     expect(wrong.errors?.[0].extensions?.fields).toEqual(['currentPassword']);
@@ -215,20 +218,27 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
     expect(short.errors?.[0].extensions?.fields).toEqual(['newPassword']);
     expect(codeOf(await cp.gql(change, { c: 'first-password-1', n: 'second-password-2' }))).toBe('UNAUTHENTICATED');
     await cp.login('pat.password', 'first-password-1'); // nothing changed so far
+    expect(codeOf(await me(token))).toBeUndefined();
 
-    expect((await cp.ok(change, { c: 'first-password-1', n: 'second-password-2' }, token)).changePassword).toBe(true);
+    await nextSecond();
+    const { accessToken: changedToken } = (await cp.ok(change, { c: 'first-password-1', n: 'second-password-2' }, token)).changePassword;
     expect(codeOf(await cp.gql(`mutation { login(username: "pat.password", password: "first-password-1") { accessToken } }`))).toBe(
       'UNAUTHENTICATED',
     );
+    expect(codeOf(await me(token))).toBe('UNAUTHENTICATED');
+    expect((await cp.ok(`{ me { username roles } }`, {}, changedToken)).me).toEqual({ username: 'pat.password', roles: ['DEVELOPER'] });
     const renewed = await cp.login('pat.password', 'second-password-2');
-    expect((await cp.ok(`{ me { username roles } }`, {}, renewed)).me).toEqual({ username: 'pat.password', roles: ['DEVELOPER'] });
+    expect(codeOf(await me(renewed))).toBeUndefined();
 
     // An ADMIN resets the password of a user who lost it; a developer may not, and an unknown user is NOT_FOUND.
     const reset = `mutation($u: String!, $n: String!) { resetPassword(username: $u, newPassword: $n) }`;
     expect(codeOf(await cp.gql(reset, { u: 'pat.password', n: 'third-password-3' }, renewed))).toBe('FORBIDDEN');
     const admin = await cp.login(ADMIN.username, ADMIN.password);
     expect(codeOf(await cp.gql(reset, { u: 'nobody.here', n: 'third-password-3' }, admin))).toBe('NOT_FOUND');
+    await nextSecond();
     expect((await cp.ok(reset, { u: 'Pat.Password', n: 'third-password-3' }, admin)).resetPassword).toBe(true);
+    expect(codeOf(await me(renewed))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await me(changedToken))).toBe('UNAUTHENTICATED');
     await cp.login('pat.password', 'third-password-3');
 
     const events = await readTopicUntil(testKafka(testBrokers('dc1')), TOPICS.events, (read) =>

@@ -15,7 +15,8 @@ export const ADMIN_AUDIENCE = 'apim-admin';
  * Admin API access tokens: ES256 JWTs signed with this DC's key. Any DC can
  * verify them (the public keys travel as events), so a login survives a
  * failover. Roles are read from the user's stream on every request, so a
- * role change applies at once rather than when the token expires.
+ * role change applies at once rather than when the token expires; so is the
+ * last password change, which ends every session signed in before it.
  */
 @Injectable()
 export class AccessTokens {
@@ -48,8 +49,12 @@ export class AccessTokens {
       throw error;
     }
     const username = String(claims.sub ?? '');
-    const { state } = await this.repository.load(userDecider, userStreamId(username), this.db);
+    const { state, events } = await this.repository.load(userDecider, userStreamId(username), this.db);
     if (state.status === 'EMPTY') throw new Error('Access token refused (unknown user); sign in again');
+    // Whole seconds, as iat: a token issued in the second of the change (the one changePassword returns) is kept.
+    const changed = [...events].reverse().find((event) => event.type === 'user.password-changed');
+    if (changed && Number(claims.iat) < Math.floor(Date.parse(changed.occurredAt) / 1000))
+      throw new Error('Access token refused (the password has changed since it was issued); sign in again');
     return { userId: userStreamId(username), username: state.username, roles: state.roles };
   }
 }

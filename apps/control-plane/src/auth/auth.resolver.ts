@@ -90,20 +90,19 @@ export class AuthResolver {
   }
 
   @Authorized()
-  @Mutation(() => Boolean, {
-    description: 'Changes your password; the current one must be given. Tokens already issued stay valid until they expire.',
+  @Mutation(() => AuthPayload, {
+    description: 'Changes your password (the current one must be given) and signs you in again: every token issued before is refused',
   })
-  async changePassword(
+  changePassword(
     @Args('currentPassword') currentPassword: string,
     @Args('newPassword') newPassword: string,
     @RequestContext() context: CommandContext,
-  ): Promise<boolean> {
-    await this.auth.changePassword(context.user as AuthUser, currentPassword, newPassword, context);
-    return true;
+  ): Promise<AuthPayload> {
+    return this.auth.changePassword(context.user as AuthUser, currentPassword, newPassword, context);
   }
 
   @Authorized('ADMIN')
-  @Mutation(() => Boolean, { description: "Sets a user's password, for one who lost theirs (ADMIN only)" })
+  @Mutation(() => Boolean, { description: "Sets a user's password, for one who lost theirs, and ends the user's sessions (ADMIN only)" })
   async resetPassword(
     @Args('username') username: string,
     @Args('newPassword') newPassword: string,

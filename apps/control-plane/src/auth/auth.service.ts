@@ -53,11 +53,18 @@ export class AuthService {
   }
 
   /**
-   * Replaces the signed-in user's password. The current one must be given; a
+   * Replaces the signed-in user's password and returns a new token: every
+   * token issued before is refused from now on (AccessTokens), so a leaked
+   * password's sessions end with it. The current password must be given; a
    * wrong one counts against the login throttle, so that a stolen session
-   * cannot guess it. Access tokens already issued stay valid until they expire.
+   * cannot guess it.
    */
-  async changePassword(user: AuthUser, currentPassword: string, newPassword: string, context: CommandContext): Promise<void> {
+  async changePassword(
+    user: AuthUser,
+    currentPassword: string,
+    newPassword: string,
+    context: CommandContext,
+  ): Promise<{ accessToken: string; expiresIn: number }> {
     checkPassword(newPassword, 'newPassword');
     const name = normaliseUsername(user.username);
     this.throttle.assertAllowed(name);
@@ -68,9 +75,10 @@ export class AuthService {
     }
     this.throttle.recordSuccess(name);
     await this.setPassword(name, newPassword, context, version);
+    return this.tokens.issue({ userId: userStreamId(name), username: name, roles: state.roles });
   }
 
-  /** An ADMIN sets a user's password (a user who lost theirs); the roles are checked by the resolver. */
+  /** An ADMIN sets a user's password (a user who lost theirs), which ends the user's sessions; the roles are checked by the resolver. */
   async resetPassword(username: string, newPassword: string, context: CommandContext): Promise<void> {
     checkPassword(newPassword, 'newPassword');
     await this.setPassword(normaliseUsername(username), newPassword, context);
