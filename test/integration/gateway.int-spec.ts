@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import {
   decodeGatewayHeartbeat,
   decodeUsageRecord,
@@ -188,6 +189,26 @@ describe('the gateway worker', () => {
     await leaving.body!.getReader().read();
     aborted.abort();
     expect((await get('/things/2')).status).toBe(200);
+  });
+
+  it('takes an upload sent with Expect: 100-continue (as curl sends with larger bodies)', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const upload = request(
+        `${gateway.url}${context}/v1/uploads`,
+        { method: 'POST', headers: { apikey: key.key, expect: '100-continue', 'content-length': 1000 } },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
+      upload.on('continue', () => upload.end('z'.repeat(1000)));
+      upload.on('error', reject);
+    });
+    expect(answer.status).toBe(200);
+    const echo = JSON.parse(answer.body) as Echo;
+    expect(echo).toMatchObject({ method: 'POST', url: '/uploads', bodyBytes: 1000 });
+    expect(echo.headers.expect).toBeUndefined();
   });
 
   it('answers 404 for an unknown API or operation, and lets an operation without auth through', async () => {

@@ -46,6 +46,12 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'host',
 ]);
+/**
+ * Not forwarded upstream either: `expect: 100-continue` is answered by the
+ * gateway's own HTTP server before the body comes (as nginx does), and undici
+ * refuses to send it (every upload from curl over 1 KiB would get a 502).
+ */
+const ANSWERED_HERE = new Set(['expect']);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ROUTABLE = new Set(['PUBLISHED', 'DEPRECATED']);
 
@@ -228,7 +234,8 @@ function upstreamHeaders(req: IncomingMessage, caller: Caller, requestId: string
   const headers: Record<string, string | string[]> = {};
   const connectionListed = listedInConnection(req.headers);
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || connectionListed?.has(name) || name === caller.credentialHeader) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || ANSWERED_HERE.has(name) || connectionListed?.has(name)) continue;
+    if (name === caller.credentialHeader) continue;
     headers[name] = value;
   }
   const clientIp = req.socket.remoteAddress ?? '';
