@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { normaliseUsername, Role, userDecider, userStreamId } from '@apim/domain';
-import { AggregateRepository } from '../command-side/aggregate-repository';
+import { normaliseUsername, Role, userDecider, UserState, userStreamId } from '@apim/domain';
+import { AggregateRepository, Loaded } from '../command-side/aggregate-repository';
 import { AuthUser, CommandContext } from '../command-side/command-context';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { InputError } from '../graphql/input-validation';
@@ -40,16 +40,9 @@ export class AuthService {
 
   async login(username: string, password: string): Promise<{ accessToken: string; expiresIn: number }> {
     const name = normaliseUsername(username);
-    this.throttle.assertAllowed(name);
-    const { state } = await this.repository.load(userDecider, userStreamId(name), this.db);
-    // verifyPassword runs for unknown users too, so that timing does not tell which usernames exist.
-    const valid = await verifyPassword(password, state.status === 'EMPTY' ? UNKNOWN_USER_HASH : state.passwordHash);
-    if (state.status === 'EMPTY' || !valid) {
-      this.throttle.recordFailure(name);
-      throw new AuthError('UNAUTHENTICATED', 'Wrong username or password');
-    }
-    this.throttle.recordSuccess(name);
-    return this.tokens.issue({ userId: userStreamId(name), username: name, roles: state.roles });
+    const user = await this.verified(name, password);
+    if (!user) throw new AuthError('UNAUTHENTICATED', 'Wrong username or password');
+    return this.tokens.issue({ userId: userStreamId(name), username: name, roles: user.state.roles });
   }
 
   /**
@@ -67,21 +60,34 @@ export class AuthService {
   ): Promise<{ accessToken: string; expiresIn: number }> {
     checkPassword(newPassword, 'newPassword');
     const name = normaliseUsername(user.username);
-    this.throttle.assertAllowed(name);
-    const { state, version } = await this.repository.load(userDecider, userStreamId(name), this.db);
-    if (state.status === 'EMPTY' || !(await verifyPassword(currentPassword, state.passwordHash))) {
-      this.throttle.recordFailure(name);
-      throw new InputError('currentPassword: is not the current password', ['currentPassword']);
-    }
-    this.throttle.recordSuccess(name);
-    await this.setPassword(name, newPassword, context, version);
-    return this.tokens.issue({ userId: userStreamId(name), username: name, roles: state.roles });
+    const current = await this.verified(name, currentPassword);
+    if (!current) throw new InputError('currentPassword: is not the current password', ['currentPassword']);
+    await this.setPassword(name, newPassword, context, current.version);
+    return this.tokens.issue({ userId: userStreamId(name), username: name, roles: current.state.roles });
   }
 
   /** An ADMIN sets a user's password (a user who lost theirs), which ends the user's sessions; the roles are checked by the resolver. */
   async resetPassword(username: string, newPassword: string, context: CommandContext): Promise<void> {
     checkPassword(newPassword, 'newPassword');
     await this.setPassword(normaliseUsername(username), newPassword, context);
+  }
+
+  /**
+   * The user's stream when `password` is theirs, else null; either way the
+   * attempt counts against the login throttle (which refuses too many).
+   */
+  private async verified(name: string, password: string): Promise<Loaded<Extract<UserState, { status: 'REGISTERED' }>> | null> {
+    this.throttle.assertAllowed(name);
+    const loaded = await this.repository.load(userDecider, userStreamId(name), this.db);
+    const { state } = loaded;
+    // verifyPassword runs for unknown users too, so that timing does not tell which usernames exist.
+    const valid = await verifyPassword(password, state.status === 'EMPTY' ? UNKNOWN_USER_HASH : state.passwordHash);
+    if (state.status === 'EMPTY' || !valid) {
+      this.throttle.recordFailure(name);
+      return null;
+    }
+    this.throttle.recordSuccess(name);
+    return { ...loaded, state };
   }
 
   private async setPassword(username: string, password: string, context: CommandContext, expectedVersion?: number): Promise<void> {

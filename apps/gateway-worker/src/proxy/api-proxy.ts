@@ -159,8 +159,7 @@ export class ApiProxy {
     const hasBody =
       req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     const limiter = hasBody ? new BodyLimit(this.options.bodyLimitBytes) : null;
-    const relay = new ResponseRelay(res, { ...rateHeaders, 'x-request-id': requestId }, done, (error) => {
-      done.requestBytes = limiter?.bytes ?? 0;
+    const relay = new ResponseRelay(res, { ...rateHeaders, 'x-request-id': requestId }, done, limiter, (error) => {
       if (limiter?.exceeded) {
         this.refuse(req, res, refuse(413, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${this.options.bodyLimitBytes} bytes`), requestId);
       } else if (!res.headersSent && !res.destroyed) {
@@ -169,7 +168,6 @@ export class ApiProxy {
         res.destroy();
       }
     });
-    relay.onEnd = () => (done.requestBytes = limiter?.bytes ?? 0);
     // A client that goes away takes its upstream request with it.
     res.once('close', () => relay.abandon());
     target.pool.dispatch(
@@ -274,7 +272,6 @@ const BUFFER_BYTES = 64 * 1024;
  * declares a bigger length, is streamed as it comes, with back-pressure.
  */
 class ResponseRelay implements Dispatcher.DispatchHandler {
-  onEnd?: () => void;
   private controller?: Dispatcher.DispatchController;
   private status = 0;
   private headers: Record<string, string | string[]> = {};
@@ -287,6 +284,8 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     private readonly extraHeaders: Record<string, string>,
     private readonly done: ProxiedRequest,
+    /** The request body on its way upstream (counted), or null for none. */
+    private readonly requestBody: BodyLimit | null,
     private readonly onFailure: (error: Error) => void,
   ) {}
 
@@ -314,8 +313,7 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.ended = true;
-    this.onEnd?.();
+    this.settle();
     if (this.streaming) {
       this.res.end();
       return;
@@ -332,13 +330,19 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.ended = true;
+    this.settle();
     this.onFailure(error);
   }
 
   /** The client went away: stop the upstream request if it is still running. */
   abandon(): void {
     if (!this.ended && this.controller && !this.controller.aborted) this.controller.abort(new Error('the client closed the connection'));
+  }
+
+  /** The exchange with the upstream is over: what the request sent is known. */
+  private settle(): void {
+    this.ended = true;
+    this.done.requestBytes = this.requestBody?.bytes ?? 0;
   }
 
   private startStreaming(): void {

@@ -17,8 +17,8 @@ export interface SourceMirrorOptions {
   /** Largest fetch per partition, so that one batch fits one produce request. */
   maxBytesPerPartition?: number;
   /** The open transaction commits once no batch came for this long, or this long after its first batch (see OpenTransaction). */
-  commitWhenIdleMs?: number;
-  commitAtMostMs?: number;
+  commitWhenIdleMs: number;
+  commitAtMostMs: number;
 }
 
 /** `source-down` / `target-down`: that cluster does not answer; the mirror retries and catches up by itself. */
@@ -202,14 +202,6 @@ export class SourceMirror {
 
   constructor(readonly options: SourceMirrorOptions) {
     this.sourceHeader = Buffer.from(options.source);
-  }
-
-  private get commitWhenIdleMs(): number {
-    return this.options.commitWhenIdleMs ?? 50;
-  }
-
-  private get commitAtMostMs(): number {
-    return this.options.commitAtMostMs ?? 100;
   }
 
   get checkpointGroup(): string {
@@ -458,7 +450,7 @@ export class SourceMirror {
       if (!producer) throw new Error('the mirror session ended');
       this.open ??= { txn: await producer.transaction(), since: Date.now(), batches: [] };
       this.open.batches.push(...batches);
-      const due = Math.min(this.commitWhenIdleMs, this.open.since + this.commitAtMostMs - Date.now());
+      const due = Math.min(this.options.commitWhenIdleMs, this.open.since + this.options.commitAtMostMs - Date.now());
       clearTimeout(this.open.timer);
       this.open.timer = setTimeout(() => void this.chain(() => this.commitOpen()), Math.max(0, due));
       // The added headers make records bigger than fetched: split each partition's records so that no record

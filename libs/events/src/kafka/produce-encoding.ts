@@ -126,7 +126,7 @@ function writeHeader(buffer: Buffer, offset: number, key: string, value: Bytes):
   return writeBytes(buffer, offset, value, lengthOf(value));
 }
 
-/** One partition's messages as a v2 record batch, written at `offset` of `buffer` (sized by `batchSize`). */
+/** One partition's messages as a v2 record batch, written from `start` to the end of `buffer` (sized for it); returns where it ended. */
 function encodeBatch(
   messages: ProduceMessage[],
   sizes: number[],
