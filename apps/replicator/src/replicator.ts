@@ -50,7 +50,7 @@ export class Replicator {
           logger,
           refreshMs: config.TOPOLOGY_REFRESH_MS,
           commitWhenIdleMs: config.MIRROR_COMMIT_IDLE_MS,
-          commitAtMostMs: Math.max(config.MIRROR_COMMIT_IDLE_MS, config.MIRROR_COMMIT_MAX_MS),
+          commitAtMostMs: config.MIRROR_COMMIT_MAX_MS,
         }),
     );
     this.registerMetrics();
