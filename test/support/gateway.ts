@@ -34,8 +34,7 @@ export interface Echo {
 
 /** The body `/bytes/<n>` answers: n bytes of a repeating pattern. */
 export function patternBytes(n: number): Buffer {
-  const pattern = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
-  return Buffer.from(Array.from({ length: n }, (_, i) => pattern[i % pattern.length]));
+  return Buffer.alloc(n, '0123456789abcdefghijklmnopqrstuvwxyz');
 }
 
 /**

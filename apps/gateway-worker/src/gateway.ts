@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import {
   createKafka,
   deadLetterMessage,
@@ -15,6 +13,7 @@ import {
 } from '@apim/events';
 import { GatewayConfig } from './config/gateway.config';
 import { EventFeed } from './feed/event-feed';
+import { HttpServer, ServerRequest, ServerResponse } from './http/http-server';
 import { SnapshotStore } from './feed/snapshot-store';
 import { ApiProxy, ProxiedRequest } from './proxy/api-proxy';
 import { refuse, sendRefusal } from './proxy/gateway-errors';
@@ -32,14 +31,13 @@ const VERSION = process.env.npm_package_version ?? '0.1.0';
  */
 export class Gateway {
   readonly feed: EventFeed;
-  private readonly server: Server;
+  private readonly server: HttpServer;
   private readonly telemetry: TelemetryProducer;
   private readonly metrics: GatewayMetrics;
   private readonly rateLimiter = new RateLimiter();
   private readonly upstreams: Upstreams;
   private readonly proxy: ApiProxy;
   private readonly snapshots?: SnapshotStore;
-  private readonly sockets = new Set<Socket>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly gatewayId: string;
   private readonly startedAt = new Date().toISOString();
@@ -79,19 +77,7 @@ export class Gateway {
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       onDone: (request) => this.record(request),
     });
-    this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 0 }, (req, res) => this.route(req, res));
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
-    // A request Node's parser refuses (smuggling shapes, bad headers) still gets the gateway's JSON error.
-    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-      if (!socket.writable || (error.code === 'ECONNRESET' && !socket.bytesWritten)) return socket.destroy();
-      const body = JSON.stringify({ error: 'BAD_REQUEST', message: 'the request is not valid HTTP/1.1' });
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      );
-    });
+    this.server = new HttpServer((req, res) => this.route(req, res), { headersTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 });
   }
 
   async start(): Promise<void> {
@@ -104,10 +90,7 @@ export class Gateway {
       this.rateLimiter.prune();
       this.feed.building.purgeExpiredRevocations();
     });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.config.PORT, '0.0.0.0', () => resolve());
-    });
+    await this.server.listen(this.config.PORT, '0.0.0.0');
     this.logger.info('listening', { port: this.config.PORT, gatewayId: this.gatewayId });
   }
 
@@ -120,10 +103,8 @@ export class Gateway {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.saveSnapshot();
-    const closed = new Promise((resolve) => this.server.close(resolve));
-    this.server.closeIdleConnections();
-    await within(3000, closed);
-    for (const socket of this.sockets) socket.destroy();
+    await within(3000, this.server.close());
+    this.server.destroyAll();
     await within(5000, this.feed.stop());
     this.saveSnapshot();
     this.heartbeat();
@@ -132,7 +113,7 @@ export class Gateway {
     this.logger.info('stopped', { snapshot: this.lastSnapshotAt !== null });
   }
 
-  private route(req: IncomingMessage, res: ServerResponse): void {
+  private route(req: ServerRequest, res: ServerResponse): void {
     const path = req.url;
     if (path === '/healthz')
       return this.json(res, 200, { status: 'ok', service: 'gateway-worker', dc: this.config.DC_ID, gatewayId: this.gatewayId });
@@ -151,10 +132,7 @@ export class Gateway {
     }
     if (path === '/metrics') {
       void this.metrics.render().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
-          res.end(text);
-        },
+        (text) => res.send(200, { 'content-type': this.metrics.registry.contentType }, text),
         () => sendRefusal(res, refuse(500, 'INTERNAL', 'metrics could not be collected')),
       );
       return;
@@ -239,13 +217,7 @@ export class Gateway {
   }
 
   private json(res: ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(text),
-      'cache-control': 'no-store',
-    });
-    res.end(text);
+    res.send(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, JSON.stringify(body));
   }
 }
 

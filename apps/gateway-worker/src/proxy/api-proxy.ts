@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, TransformCallback } from 'node:stream';
-import { Dispatcher, errors as undiciErrors } from 'undici';
 import { GATEWAY_AUDIENCE } from '@apim/events';
+import type { ResponseHead } from '../http/http1';
+import type { ServerRequest, ServerResponse } from '../http/http-server';
+import { Exchange, ExchangeHandler, UpstreamError } from '../http/upstream-pool';
 import type { RoutedApi, RoutingTable } from '../routing/routing-table';
 import { authenticate, Caller } from './credentials';
 import { GatewayRefusal, isRefusal, refuse, sendRefusal } from './gateway-errors';
 import { Limit, RateDecision, RateLimiter } from './rate-limiter';
-import { smugglingRefusal, unsafePathReason } from './request-checks';
+import { unsafePathReason } from './request-checks';
 import { Upstreams } from './upstreams';
 
 /** What the proxy learns about one request, for metrics and usage records. */
@@ -33,7 +33,7 @@ export interface ApiProxyOptions {
   onDone: (request: ProxiedRequest) => void;
 }
 
-/** RFC 9110 §7.6.1 connection-specific headers, never forwarded in either direction. */
+/** RFC 9110 §7.6.1 connection-specific headers, never forwarded in either direction (Host is the upstream's own). */
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -45,12 +45,10 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'host',
+  // Framing is the gateway's own on each side.
+  'content-length',
 ]);
-/**
- * Not forwarded upstream either: `expect: 100-continue` is answered by the
- * gateway's own HTTP server before the body comes (as nginx does), and undici
- * refuses to send it (every upload from curl over 1 KiB would get a 502).
- */
+/** Not forwarded upstream either: `expect: 100-continue` is answered by the gateway itself before the body comes, as nginx does. */
 const ANSWERED_HERE = new Set(['expect']);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ROUTABLE = new Set(['PUBLISHED', 'DEPRECATED']);
@@ -64,40 +62,37 @@ const ROUTABLE = new Set(['PUBLISHED', 'DEPRECATED']);
 export class ApiProxy {
   constructor(private readonly options: ApiProxyOptions) {}
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  handle(req: ServerRequest, res: ServerResponse): void {
     const done: ProxiedRequest = {
       api: null,
       applicationId: null,
-      method: req.method ?? 'GET',
+      method: req.method,
       status: 0,
       startedAt: Date.now(),
       startedAtHr: process.hrtime.bigint(),
       requestBytes: 0,
       responseBytes: 0,
     };
-    const requestId =
-      typeof req.headers['x-request-id'] === 'string' && REQUEST_ID.test(req.headers['x-request-id'])
-        ? req.headers['x-request-id']
-        : randomUUID();
-    res.once('close', () => {
+    const given = req.headers['x-request-id'];
+    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+    res.onClose((finished) => {
       // Closed before finishing: the client went away first, 499 as nginx counts it.
-      done.status = res.writableFinished ? res.statusCode : 499;
+      done.status = finished ? res.statusCode : 499;
+      done.requestBytes = req.bodyBytes;
       this.options.onDone(done);
     });
 
     const outcome = this.admit(req, done);
     if (isRefusal(outcome)) {
-      this.refuse(req, res, outcome, requestId, outcome.headers);
+      this.refuse(res, outcome, requestId, outcome.headers);
       return;
     }
     this.forward(req, res, outcome, done, requestId);
   }
 
-  /** Every check before the upstream is called; a refusal or what forwarding needs. */
-  private admit(req: IncomingMessage, done: ProxiedRequest): Admitted | GatewayRefusal {
-    const smuggling = smugglingRefusal(req.rawHeaders);
-    if (smuggling) return smuggling;
-    const url = req.url ?? '/';
+  /** Every check before the upstream is called; a refusal or what forwarding needs. Framing and smuggling shapes were refused by the HTTP server. */
+  private admit(req: ServerRequest, done: ProxiedRequest): Admitted | GatewayRefusal {
+    const url = req.url;
     const queryAt = url.indexOf('?');
     const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
     const unsafe = unsafePathReason(rawPath);
@@ -140,63 +135,71 @@ export class ApiProxy {
       });
     }
 
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > this.options.bodyLimitBytes) {
+    if (req.framing.kind === 'length' && req.framing.length > this.options.bodyLimitBytes) {
       return refuse(413, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${this.options.bodyLimitBytes} bytes`);
     }
     const query = queryAt === -1 ? '' : url.slice(queryAt);
     return { api, rest, query, caller, rateHeaders };
   }
 
-  /**
-   * Sends the request to an upstream and relays its response (see
-   * ResponseRelay). undici's dispatch API: its `stream()` wrapper costs
-   * a stream and several writes per response, a third of the proxy step.
-   */
-  private forward(req: IncomingMessage, res: ServerResponse, admitted: Admitted, done: ProxiedRequest, requestId: string): void {
+  /** Sends the request to an upstream (its body streamed, within the limit) and relays the response (see ResponseRelay). */
+  private forward(req: ServerRequest, res: ServerResponse, admitted: Admitted, done: ProxiedRequest, requestId: string): void {
     const { api, rest, query, caller, rateHeaders } = admitted;
     const target = this.options.upstreams.next(api.id, api.upstreamUrls);
-    const hasBody =
-      req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    const limiter = hasBody ? new BodyLimit(this.options.bodyLimitBytes) : null;
-    const relay = new ResponseRelay(res, { ...rateHeaders, 'x-request-id': requestId }, done, limiter, (error) => {
-      if (limiter?.exceeded) {
-        this.refuse(req, res, refuse(413, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${this.options.bodyLimitBytes} bytes`), requestId);
-      } else if (!res.headersSent && !res.destroyed) {
-        this.refuse(req, res, upstreamRefusal(error, api.upstreamTimeoutMs), requestId, rateHeaders);
-      } else {
-        res.destroy();
-      }
+    const extra = ['x-request-id', requestId];
+    for (const name in rateHeaders) extra.push(name, rateHeaders[name]);
+    const relay = new ResponseRelay(res, extra, done, (error) => {
+      if (!res.headersSent && !res.destroyed) this.refuse(res, upstreamRefusal(error, api.upstreamTimeoutMs), requestId, rateHeaders);
+      else res.destroy();
     });
-    // A client that goes away takes its upstream request with it.
-    res.once('close', () => relay.abandon());
-    target.pool.dispatch(
+    const exchange = target.pool.request(
       {
+        method: req.method,
         path: target.basePath + rest + query,
-        method: req.method as 'GET',
         headers: upstreamHeaders(req, caller, requestId),
-        body: limiter ? req.pipe(limiter) : null,
-        headersTimeout: api.upstreamTimeoutMs,
-        bodyTimeout: api.upstreamTimeoutMs,
+        body: req.framing,
+        timeoutMs: api.upstreamTimeoutMs,
       },
       relay,
     );
+    relay.exchange = exchange;
+    // A client that goes away takes its upstream request with it.
+    res.onClose((finished) => {
+      if (!finished) exchange.abort();
+    });
+    if (req.hasBody) this.streamBody(req, res, exchange, requestId);
   }
 
-  private refuse(
-    req: IncomingMessage,
-    res: ServerResponse,
-    refusal: GatewayRefusal,
-    requestId: string,
-    headers?: Record<string, string>,
-  ): void {
+  /** The client's body to the upstream, with back-pressure both ways; a chunked body that passes the limit ends the exchange with 413. */
+  private streamBody(req: ServerRequest, res: ServerResponse, exchange: Exchange, requestId: string): void {
+    const limit = this.options.bodyLimitBytes;
+    let bytes = 0;
+    req.readBody({
+      data: (chunk) => {
+        const before = bytes;
+        bytes += chunk.length;
+        if (bytes > limit) {
+          if (before <= limit) {
+            exchange.abort();
+            this.refuse(res, refuse(413, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${limit} bytes`), requestId);
+          }
+          return;
+        }
+        if (!exchange.write(chunk)) {
+          req.pause();
+          exchange.onDrain(() => req.resume());
+        }
+      },
+      end: () => exchange.end(),
+    });
+  }
+
+  private refuse(res: ServerResponse, refusal: GatewayRefusal, requestId: string, headers?: Record<string, string>): void {
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    // A body the gateway will not read would otherwise sit in the socket; closing is cheaper than draining an attacker's upload.
-    const unread = !req.complete && (req.headers['content-length'] ?? '0') !== '0';
-    sendRefusal(res, refusal, { ...headers, 'x-request-id': requestId, ...(unread ? { connection: 'close' } : {}) });
+    sendRefusal(res, refusal, { ...headers, 'x-request-id': requestId });
   }
 }
 
@@ -217,49 +220,47 @@ function rateLimitHeaders(rate: RateDecision): Record<string, string> {
   };
 }
 
-function upstreamRefusal(error: unknown, timeoutMs: number): GatewayRefusal {
-  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
-    return refuse(504, 'UPSTREAM_TIMEOUT', `the upstream did not answer within ${timeoutMs} ms`);
+function upstreamRefusal(error: UpstreamError, timeoutMs: number): GatewayRefusal {
+  switch (error.kind) {
+    case 'timeout':
+      return refuse(504, 'UPSTREAM_TIMEOUT', `the upstream did not answer within ${timeoutMs} ms`);
+    case 'connect-timeout':
+      return refuse(502, 'UPSTREAM_ERROR', 'the upstream could not be reached (connect timeout)');
+    case 'protocol':
+      return refuse(502, 'UPSTREAM_ERROR', 'the upstream sent a response that is not valid HTTP/1.1');
+    default:
+      return refuse(502, 'UPSTREAM_ERROR', `the upstream could not be reached${error.code ? ` (${error.code})` : ''}`);
   }
-  if (error instanceof undiciErrors.ConnectTimeoutError)
-    return refuse(502, 'UPSTREAM_ERROR', 'the upstream could not be reached (connect timeout)');
-  const code = (error as { code?: string }).code;
-  return refuse(502, 'UPSTREAM_ERROR', `the upstream could not be reached${code ? ` (${code})` : ''}`);
 }
+
+/** Request headers only the gateway sets: a client's own values are dropped, not passed on. */
+const SET_HERE = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'x-apim-application-id']);
 
 /** The client's headers minus hop-by-hop ones and the credential the gateway consumed, plus X-Forwarded-* and x-request-id. */
-function upstreamHeaders(req: IncomingMessage, caller: Caller, requestId: string): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  const connectionListed = listedInConnection(req.headers);
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || ANSWERED_HERE.has(name) || connectionListed?.has(name)) continue;
-    if (name === caller.credentialHeader) continue;
-    headers[name] = value;
+function upstreamHeaders(req: ServerRequest, caller: Caller, requestId: string): string[] {
+  const out: string[] = [];
+  const connectionListed = listedInConnection(req.headers.connection);
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (HOP_BY_HOP.has(name) || ANSWERED_HERE.has(name) || SET_HERE.has(name) || name === caller.credentialHeader) continue;
+    if (connectionListed?.has(name)) continue;
+    out.push(raw[i], raw[i + 1]);
   }
-  const clientIp = req.socket.remoteAddress ?? '';
   const forwardedFor = req.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp;
-  headers['x-forwarded-proto'] = 'http';
-  if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
-  headers['x-request-id'] = requestId;
-  if (caller.applicationId) headers['x-apim-application-id'] = caller.applicationId;
-  return headers;
-}
-
-function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  const connectionListed = listedInConnection(headers);
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || (HOP_BY_HOP.has(name) && name !== 'host') || connectionListed?.has(name)) continue;
-    out[name] = value;
-  }
+  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${req.remoteAddress}` : req.remoteAddress, 'x-forwarded-proto', 'http');
+  if (req.headers.host) out.push('x-forwarded-host', req.headers.host);
+  out.push('x-request-id', requestId);
+  if (caller.applicationId) out.push('x-apim-application-id', caller.applicationId);
   return out;
 }
 
-function listedInConnection(headers: IncomingHttpHeaders): Set<string> | undefined {
-  const connection = headers.connection;
+/** Fields a Connection header names as hop-by-hop (RFC 9110 §7.6.1); the usual `keep-alive` or `close` name none besides themselves. */
+function listedInConnection(connection: string | undefined): Set<string> | undefined {
   if (!connection) return undefined;
-  return new Set(connection.split(',').map((token) => token.trim().toLowerCase()));
+  const lower = connection.toLowerCase();
+  if (lower === 'keep-alive' || lower === 'close') return undefined;
+  return new Set(lower.split(',').map((token) => token.trim()));
 }
 
 /** Upstream responses up to this size are sent to the client in one write, as nginx's proxy buffering does. */
@@ -271,78 +272,56 @@ const BUFFER_BYTES = 64 * 1024;
  * system call, where streaming took one per part); a bigger one, or one that
  * declares a bigger length, is streamed as it comes, with back-pressure.
  */
-class ResponseRelay implements Dispatcher.DispatchHandler {
-  private controller?: Dispatcher.DispatchController;
+class ResponseRelay implements ExchangeHandler {
+  exchange?: Exchange;
   private status = 0;
-  private headers: Record<string, string | string[]> = {};
+  private headers: string[] = [];
   private chunks: Buffer[] = [];
   private bytes = 0;
   private streaming = false;
-  private ended = false;
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly extraHeaders: Record<string, string>,
+    /** The gateway's own response headers, as name, value pairs. */
+    private readonly extraHeaders: readonly string[],
     private readonly done: ProxiedRequest,
-    /** The request body on its way upstream (counted), or null for none. */
-    private readonly requestBody: BodyLimit | null,
-    private readonly onFailure: (error: Error) => void,
+    private readonly onFailure: (error: UpstreamError) => void,
   ) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
+  onHead(head: ResponseHead): void {
+    this.status = head.status;
+    this.headers = responseHeaders(head, this.extraHeaders);
+    const length = head.fields['content-length'];
+    if (length !== undefined) {
+      this.done.responseBytes = Number(length);
+      // Kept for a streamed response and a HEAD answer; a buffered one gets the length it measured.
+      if (this.done.method === 'HEAD' || Number(length) > BUFFER_BYTES) this.headers.push('content-length', length);
+      if (Number(length) > BUFFER_BYTES) this.startStreaming();
+    }
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    this.controller = controller;
-    this.status = statusCode;
-    this.headers = { ...responseHeaders(headers), ...this.extraHeaders };
-    const length = headers['content-length'];
-    if (typeof length === 'string') this.done.responseBytes = Number(length);
-    if (Number(length) > BUFFER_BYTES) this.startStreaming();
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     if (!this.streaming) {
       this.chunks.push(chunk);
       this.bytes += chunk.length;
       if (this.bytes > BUFFER_BYTES) this.startStreaming();
       return;
     }
-    this.write(controller, chunk);
+    this.write(chunk);
   }
 
-  onResponseEnd(): void {
-    this.settle();
+  onEnd(): void {
     if (this.streaming) {
       this.res.end();
       return;
     }
     const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    // A length the upstream did not state (a chunked response, read whole) is now known; a HEAD answer has no body to measure.
-    if (this.done.method !== 'HEAD') {
-      if (this.headers['content-length'] === undefined && this.status !== 204 && this.status !== 304)
-        this.headers['content-length'] = String(body.length);
-      this.done.responseBytes = body.length;
-    }
-    this.res.writeHead(this.status, this.headers);
-    this.res.end(body);
+    if (this.done.method !== 'HEAD') this.done.responseBytes = body.length;
+    this.res.send(this.status, this.headers, body);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.settle();
+  onError(error: UpstreamError): void {
     this.onFailure(error);
-  }
-
-  /** The client went away: stop the upstream request if it is still running. */
-  abandon(): void {
-    if (!this.ended && this.controller && !this.controller.aborted) this.controller.abort(new Error('the client closed the connection'));
-  }
-
-  /** The exchange with the upstream is over: what the request sent is known. */
-  private settle(): void {
-    this.ended = true;
-    this.done.requestBytes = this.requestBody?.bytes ?? 0;
   }
 
   private startStreaming(): void {
@@ -350,32 +329,27 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
     this.res.writeHead(this.status, this.headers);
     const chunks = this.chunks;
     this.chunks = [];
-    for (const chunk of chunks) this.write(this.controller, chunk);
+    for (const chunk of chunks) this.write(chunk);
   }
 
-  private write(controller: Dispatcher.DispatchController | undefined, chunk: Buffer): void {
-    if (this.res.write(chunk) || !controller || controller.paused) return;
-    controller.pause();
-    this.res.once('drain', () => controller.resume());
+  private write(chunk: Buffer): void {
+    if (this.res.write(chunk) || !this.exchange) return;
+    const exchange = this.exchange;
+    exchange.pause();
+    this.res.onDrain(() => exchange.resume());
   }
 }
 
-/** Counts a streamed request body and fails the stream once it passes the limit (chunked bodies declare no length). */
-class BodyLimit extends Transform {
-  bytes = 0;
-  exceeded = false;
-
-  constructor(private readonly limit: number) {
-    super();
+/** The upstream's response headers minus hop-by-hop ones and its framing (the gateway frames the response itself), plus the gateway's own. */
+function responseHeaders(head: ResponseHead, extra: readonly string[]): string[] {
+  const out: string[] = [];
+  const connectionListed = listedInConnection(head.fields.connection);
+  const raw = head.raw;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if ((HOP_BY_HOP.has(name) && name !== 'host') || connectionListed?.has(name) || name === 'x-request-id') continue;
+    out.push(raw[i], raw[i + 1]);
   }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) {
-      this.exceeded = true;
-      callback(new Error('request body too large'));
-      return;
-    }
-    callback(null, chunk);
-  }
+  for (const value of extra) out.push(value);
+  return out;
 }

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { JwtError, sha256Hex, verifyJwt } from '@apim/events';
 import type { OperationRoute } from '../routing/operations';
 import type { RoutingTable } from '../routing/routing-table';
@@ -27,7 +26,7 @@ const ANONYMOUS: Caller = { applicationId: null, credentialHeader: null };
  * revoked `jti`s. Messages say what is wrong, never echo the credential.
  */
 export function authenticate(
-  headers: IncomingHttpHeaders,
+  headers: Readonly<Record<string, string | undefined>>,
   operation: OperationRoute,
   table: RoutingTable,
   options: CredentialCheckOptions,

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { ServerResponse } from '../http/http-server';
 
 /** A response the gateway gives itself (DESIGN.md section 8): a status, a stable code, a message for humans. */
 export interface GatewayRefusal {
@@ -20,12 +20,9 @@ export function isRefusal(value: object): value is GatewayRefusal {
 /** Writes `{ "error": CODE, "message": ... }` with the refusal's status and headers. */
 export function sendRefusal(res: ServerResponse, refusal: GatewayRefusal, extraHeaders: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: refusal.code, message: refusal.message });
-  res.writeHead(refusal.status, {
-    ...extraHeaders,
-    ...refusal.headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  });
-  res.end(body);
+  res.send(
+    refusal.status,
+    { ...extraHeaders, ...refusal.headers, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    body,
+  );
 }

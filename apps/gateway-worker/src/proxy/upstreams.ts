@@ -1,7 +1,7 @@
-import { Pool } from 'undici';
+import { UpstreamPool } from '../http/upstream-pool';
 
 export interface UpstreamTarget {
-  pool: Pool;
+  pool: UpstreamPool;
   /** The upstream URL's own path, without a trailing slash ('' for none): requests go below it. */
   basePath: string;
   origin: string;
@@ -19,7 +19,7 @@ export interface UpstreamOptions {
  * that points there, and a round-robin cursor per API over its upstream URLs.
  */
 export class Upstreams {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, UpstreamPool>();
   /** Per upstream URL, resolved once: its pool and base path. */
   private readonly targets = new Map<string, UpstreamTarget>();
   private readonly cursors = new Map<string, number>();
@@ -34,7 +34,7 @@ export class Upstreams {
     let target = this.targets.get(url);
     if (!target) {
       const parsed = new URL(url);
-      target = { origin: parsed.origin, basePath: parsed.pathname.replace(/\/+$/, ''), pool: this.pool(parsed.origin) };
+      target = { origin: parsed.origin, basePath: parsed.pathname.replace(/\/+$/, ''), pool: this.pool(parsed) };
       this.targets.set(url, target);
     }
     return target;
@@ -47,16 +47,15 @@ export class Upstreams {
     await Promise.allSettled(pools.map((pool) => pool.close()));
   }
 
-  private pool(origin: string): Pool {
-    let pool = this.pools.get(origin);
+  private pool(url: URL): UpstreamPool {
+    let pool = this.pools.get(url.origin);
     if (!pool) {
-      pool = new Pool(origin, {
+      pool = new UpstreamPool(new URL(url.origin), {
         connections: this.options.connections,
-        keepAliveTimeout: this.options.keepAliveTimeoutMs,
-        pipelining: 1,
-        connect: { timeout: 5000 },
+        keepAliveTimeoutMs: this.options.keepAliveTimeoutMs,
+        connectTimeoutMs: 5000,
       });
-      this.pools.set(origin, pool);
+      this.pools.set(url.origin, pool);
     }
     return pool;
   }

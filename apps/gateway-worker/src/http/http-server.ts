@@ -1,0 +1,469 @@
+import { STATUS_CODES } from 'node:http';
+import { createServer, Server, Socket } from 'node:net';
+import { BodyReader, Framing, headEnd, HttpSyntaxError, keepsAlive, MAX_HEAD_BYTES, parseRequestHead, requestFraming } from './http1';
+
+/**
+ * The gateway's HTTP/1.1 server, on `node:net`: one read and, for a buffered
+ * response, one write per exchange, no stream objects per request. It
+ * exists for speed: node:http's request and response streams cost the
+ * gateway more than everything it does itself (docs/architecture.md,
+ * "Throughput"). What it does not do: HTTP/2, upgrades (101), trailers.
+ */
+
+export interface HttpServerOptions {
+  /** A head must arrive whole within this time of its first byte (slow-header attacks). */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this time. */
+  keepAliveTimeoutMs: number;
+}
+
+export type RequestHandler = (req: ServerRequest, res: ServerResponse) => void;
+
+/** Where a request's body goes: `data` per chunk (a view, valid during the call), then `end` once. */
+export interface BodySink {
+  data(chunk: Buffer): void;
+  end(): void;
+}
+
+export class HttpServer {
+  private readonly server: Server;
+  private readonly connections = new Set<Connection>();
+  private readonly sweeper: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(
+    private readonly handler: RequestHandler,
+    private readonly options: HttpServerOptions,
+  ) {
+    // Half-open allowed: a client that shuts down its side after sending still gets its answer.
+    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+      const connection = new Connection(socket, this);
+      this.connections.add(connection);
+      socket.once('close', () => this.connections.delete(connection));
+    });
+    // One timer for every connection's timeouts, and the Date header's clock.
+    this.sweeper = setInterval(() => this.sweep(), 1000);
+    this.sweeper.unref();
+  }
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  }
+
+  /** Stops accepting; idle connections close now, busy ones after their response. Resolves when all are gone. */
+  close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweeper);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections) connection.closeWhenIdle();
+    return closed;
+  }
+
+  /** Ends every connection at once, busy or not. */
+  destroyAll(): void {
+    for (const connection of this.connections) connection.socket.destroy();
+  }
+
+  /** @internal */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** @internal */
+  dispatch(req: ServerRequest, res: ServerResponse): void {
+    this.handler(req, res);
+  }
+
+  /** @internal */
+  get timeouts(): HttpServerOptions {
+    return this.options;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    refreshDate(now);
+    for (const connection of this.connections) connection.checkTimeouts(now);
+  }
+}
+
+let dateHeader = new Date().toUTCString();
+let dateSecond = Math.floor(Date.now() / 1000);
+function refreshDate(now: number): void {
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateHeader = new Date(now).toUTCString();
+  }
+}
+
+/** A request whose head has been read; its body (if any) comes through `readBody`. */
+export class ServerRequest {
+  /** Every body byte has been read (true at once for a request without a body). */
+  complete: boolean;
+  /** The client sent `Expect: 100-continue` and waits for it before its body. */
+  readonly expectsContinue: boolean;
+  /** @internal */
+  sink: BodySink | null = null;
+  /** @internal */
+  backlog: Buffer[] | null = null;
+
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly minor: number,
+    /** Lower-case names, repeated fields joined with ", ". */
+    readonly headers: Readonly<Record<string, string>>,
+    /** Name, value, name, value... as sent. */
+    readonly rawHeaders: readonly string[],
+    readonly framing: Framing,
+    readonly remoteAddress: string,
+    private readonly connection: Connection,
+  ) {
+    this.complete = framing.kind === 'none';
+    this.expectsContinue = !this.complete && headers.expect?.toLowerCase() === '100-continue';
+  }
+
+  get hasBody(): boolean {
+    return this.framing.kind !== 'none';
+  }
+
+  /** Payload bytes of the body read so far. */
+  get bodyBytes(): number {
+    return this.connection.bodyBytes(this);
+  }
+
+  /** Starts the body flowing to `sink` (answering `Expect: 100-continue` if the client waits for it). */
+  readBody(sink: BodySink): void {
+    this.connection.attachSink(this, sink);
+  }
+
+  /** Stops reading from the client (back-pressure: the body's destination is full). */
+  pause(): void {
+    this.connection.socket.pause();
+  }
+
+  resume(): void {
+    this.connection.socket.resume();
+  }
+}
+
+export type OutgoingHeaders = Record<string, string | number | readonly string[]>;
+
+/** The answer to one request: either whole (`send`) or streamed (`writeHead`, `write`, `end`). */
+export class ServerResponse {
+  statusCode = 0;
+  headersSent = false;
+  /** The whole response has been handed to the socket. */
+  finished = false;
+  private chunked = false;
+  private closeAfter = false;
+  private drainWaiter: (() => void) | null = null;
+  private closeListeners: Array<(finished: boolean) => void> = [];
+
+  constructor(
+    private readonly req: ServerRequest,
+    private readonly connection: Connection,
+  ) {}
+
+  /** The connection is gone (the client left, or it was destroyed). */
+  get destroyed(): boolean {
+    return this.connection.socket.destroyed;
+  }
+
+  /** Called once, when the response is finished (true) or the connection closed before that (false). */
+  onClose(listener: (finished: boolean) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /** Sends a whole response: status, headers (Content-Length added when missing) and body, in one write. */
+  send(status: number, headers: OutgoingHeaders | readonly string[], body?: Buffer | string): void {
+    const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    const head = this.head(status, headers, payload?.length ?? 0, true);
+    const withBody = payload !== undefined && payload.length > 0 && this.req.method !== 'HEAD';
+    this.connection.write(withBody ? Buffer.concat([Buffer.from(head, 'latin1'), payload]) : head);
+    this.finish();
+  }
+
+  /** Starts a streamed response: the head is written now, the body by `write` and `end`. */
+  writeHead(status: number, headers: OutgoingHeaders | readonly string[]): void {
+    this.connection.write(this.head(status, headers, -1, false));
+  }
+
+  /** Writes part of a streamed body; false once the socket's buffer is full (wait for `onDrain`). */
+  write(chunk: Buffer): boolean {
+    if (this.req.method === 'HEAD' || chunk.length === 0) return true;
+    if (!this.chunked) return this.connection.write(chunk);
+    const socket = this.connection.socket;
+    socket.cork();
+    socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    socket.write(chunk);
+    const more = socket.write('\r\n', 'latin1');
+    socket.uncork();
+    return more;
+  }
+
+  /** Calls `listener` once the socket can take more. */
+  onDrain(listener: () => void): void {
+    if (!this.drainWaiter) this.connection.socket.once('drain', () => this.drained());
+    this.drainWaiter = listener;
+  }
+
+  end(): void {
+    if (this.finished) return;
+    if (this.chunked) this.connection.write('0\r\n\r\n');
+    this.finish();
+  }
+
+  /** Abandons the response and its connection (a response that cannot be completed must not look complete). */
+  destroy(): void {
+    this.connection.socket.destroy();
+  }
+
+  /** @internal */
+  closed(finished: boolean): void {
+    const listeners = this.closeListeners;
+    this.closeListeners = [];
+    for (const listener of listeners) listener(finished);
+  }
+
+  private drained(): void {
+    const waiter = this.drainWaiter;
+    this.drainWaiter = null;
+    waiter?.();
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.connection.responseFinished(this.req, this.closeAfter);
+  }
+
+  /**
+   * The status line and headers. `length` is the body's size for a whole
+   * response, -1 for a streamed one (chunked in HTTP/1.1 unless it states a
+   * length; close-delimited in HTTP/1.0).
+   */
+  private head(status: number, headers: OutgoingHeaders | readonly string[], length: number, whole: boolean): string {
+    if (this.headersSent) throw new Error('the response head was already sent');
+    this.headersSent = true;
+    this.statusCode = status;
+    let lines = '';
+    let hasLength = false;
+    let hasTransferEncoding = false;
+    const add = (name: string, value: string | number): void => {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') hasLength = true;
+      else if (lower === 'transfer-encoding') hasTransferEncoding = true;
+      else if (lower === 'connection' || lower === 'date') return;
+      lines += `${name}: ${value}\r\n`;
+    };
+    if (Array.isArray(headers)) {
+      for (let i = 0; i < headers.length; i += 2) add(headers[i] as string, headers[i + 1] as string);
+    } else {
+      for (const name in headers as OutgoingHeaders) {
+        const value = (headers as OutgoingHeaders)[name];
+        if (typeof value === 'object') for (const item of value) add(name, item);
+        else add(name, value);
+      }
+    }
+    const bodiless = status === 204 || status === 304 || status < 200;
+    if (!hasLength && !hasTransferEncoding && !bodiless) {
+      if (whole) {
+        if (this.req.method !== 'HEAD' || length > 0) lines += `content-length: ${length}\r\n`;
+      } else if (this.req.minor === 1) {
+        this.chunked = true;
+        lines += 'transfer-encoding: chunked\r\n';
+      } else {
+        this.closeAfter = true;
+      }
+    }
+    if (this.req.method === 'HEAD') this.chunked = false;
+    this.closeAfter ||= this.connection.mustCloseAfter(this.req);
+    const connection = this.closeAfter ? 'close' : this.req.minor === 0 ? 'keep-alive' : null;
+    return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n${lines}date: ${dateHeader}\r\n${connection ? `connection: ${connection}\r\n` : ''}\r\n`;
+  }
+}
+
+/** One client connection: reads requests one at a time (pipelined ones wait their turn) and writes their responses in order. */
+class Connection {
+  private pending: Buffer | null = null;
+  private current: { req: ServerRequest; res: ServerResponse; body: BodyReader } | null = null;
+  private headStartedAt = 0;
+  private idleSince = Date.now();
+  private closeRequested = false;
+  private readonly remoteAddress: string;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly server: HttpServer,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    socket.on('data', (chunk: Buffer) => this.received(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('end', () => {
+      // A half-closed client gets its current response, then the connection ends; a truncated body is an aborted request.
+      if (this.current && !this.current.body.done) socket.destroy();
+      else if (!this.current) socket.end();
+      else this.closeRequested = true;
+    });
+    socket.once('close', () => {
+      const current = this.current;
+      this.current = null;
+      if (current) current.res.closed(current.res.finished);
+    });
+  }
+
+  write(data: Buffer | string): boolean {
+    if (!this.socket.writable) return false;
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  closeWhenIdle(): void {
+    this.closeRequested = true;
+    if (!this.current) this.socket.end();
+  }
+
+  checkTimeouts(now: number): void {
+    if (this.current) return;
+    const { headersTimeoutMs, keepAliveTimeoutMs } = this.server.timeouts;
+    if (this.headStartedAt > 0 ? now - this.headStartedAt > headersTimeoutMs : now - this.idleSince > keepAliveTimeoutMs) {
+      this.socket.destroy();
+    }
+  }
+
+  /** Whether the response to `req` must close the connection. */
+  mustCloseAfter(req: ServerRequest): boolean {
+    // A body the handler did not take would have to be read to find the next request; closing is cheaper than draining an upload.
+    return this.closeRequested || this.server.isClosing || !keepsAlive(req.headers, req.minor) || (!req.complete && !req.sink);
+  }
+
+  bodyBytes(req: ServerRequest): number {
+    return this.current?.req === req ? this.current.body.bytes : 0;
+  }
+
+  attachSink(req: ServerRequest, sink: BodySink): void {
+    if (this.current?.req !== req || req.sink) return;
+    req.sink = sink;
+    const backlog = req.backlog;
+    req.backlog = null;
+    if (backlog) {
+      for (const chunk of backlog) sink.data(chunk);
+      this.socket.resume();
+    }
+    if (req.complete) {
+      sink.end();
+      return;
+    }
+    if (req.expectsContinue && this.current.body.bytes === 0) this.write('HTTP/1.1 100 Continue\r\n\r\n');
+  }
+
+  responseFinished(req: ServerRequest, closeAfter: boolean): void {
+    const current = this.current;
+    if (current?.req !== req) return;
+    this.current = null;
+    current.res.closed(true);
+    if (closeAfter || !req.complete) {
+      // Nothing more is read: unread body bytes or pipelined requests die with the connection.
+      this.closeRequested = true;
+      this.pending = null;
+      this.socket.end();
+      return;
+    }
+    this.idleSince = Date.now();
+    this.socket.resume();
+    // The next pipelined request, if one is waiting.
+    if (this.pending) {
+      const buffered = this.pending;
+      this.pending = null;
+      this.received(buffered);
+    }
+  }
+
+  private received(chunk: Buffer): void {
+    const buffer = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = null;
+    let at = 0;
+    try {
+      while (at < buffer.length) {
+        const current = this.current;
+        if (current) {
+          if (current.body.done) {
+            // The next request waits until this response is out (responses go in request order); a client that piles up more waits too.
+            this.pending = buffer.subarray(at);
+            if (this.pending.length > MAX_HEAD_BYTES) this.socket.pause();
+            return;
+          }
+          at += current.body.read(buffer, at);
+          if (current.body.done) this.bodyDone(current.req);
+          continue;
+        }
+        if (this.closeRequested) return;
+        // Blank lines before a request line are tolerated (RFC 9112 §2.2).
+        while (at + 1 < buffer.length && buffer[at] === 0x0d && buffer[at + 1] === 0x0a) at += 2;
+        const end = headEnd(buffer, at);
+        if (end === -1) {
+          if (buffer.length - at > MAX_HEAD_BYTES)
+            throw new HttpSyntaxError(431, `the request head is larger than ${MAX_HEAD_BYTES} bytes`);
+          if (this.headStartedAt === 0 && buffer.length > at) this.headStartedAt = Date.now();
+          this.pending = at === 0 ? buffer : buffer.subarray(at);
+          return;
+        }
+        if (end - at > MAX_HEAD_BYTES) throw new HttpSyntaxError(431, `the request head is larger than ${MAX_HEAD_BYTES} bytes`);
+        this.headStartedAt = 0;
+        const head = parseRequestHead(buffer, at, end);
+        at = end;
+        const framing = requestFraming(head);
+        const req = new ServerRequest(head.method, head.target, head.minor, head.fields, head.raw, framing, this.remoteAddress, this);
+        const res = new ServerResponse(req, this);
+        const body = new BodyReader(framing, (data) => this.bodyData(req, data));
+        this.current = { req, res, body };
+        this.server.dispatch(req, res);
+      }
+    } catch (error) {
+      if (!(error instanceof HttpSyntaxError)) throw error;
+      this.refuseUnreadable(error);
+    }
+  }
+
+  private bodyData(req: ServerRequest, data: Buffer): void {
+    if (req.sink) req.sink.data(data);
+    else {
+      // Not taken (yet): kept (socket reads are fresh buffers, never reused). A handler that never takes it gets its connection closed.
+      (req.backlog ??= []).push(data);
+      if (req.backlog.length > 16) this.socket.pause();
+    }
+  }
+
+  private bodyDone(req: ServerRequest): void {
+    req.complete = true;
+    req.sink?.end();
+  }
+
+  /** A request the gateway cannot read gets the JSON error of DESIGN.md section 8, and the connection ends (its framing is unknown). */
+  private refuseUnreadable(error: HttpSyntaxError): void {
+    if (this.current && this.current.res.headersSent) {
+      this.socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: error.status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST', message: error.message });
+    this.socket.end(
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\ndate: ${dateHeader}\r\nconnection: close\r\n\r\n${body}`,
+      'latin1',
+    );
+    this.closeRequested = true;
+    this.pending = null;
+    const current = this.current;
+    this.current = null;
+    current?.res.closed(false);
+  }
+}

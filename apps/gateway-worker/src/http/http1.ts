@@ -1,0 +1,411 @@
+/**
+ * HTTP/1.1 message syntax (RFC 9112), strict, for both sides of the gateway:
+ * request heads from clients, response heads from upstreams, and the body
+ * framings they share. Strict where a lenient reading is how requests get
+ * smuggled: CRLF only (no bare CR or LF), no obsolete line folding, no
+ * whitespace before a header's colon, token characters in names, no control
+ * characters in values or targets.
+ */
+
+/** A message the gateway cannot read: the status to answer with, and why (safe to show: it names no header value). */
+export class HttpSyntaxError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Longest head the gateway reads (request or response line and headers), as Node's default. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+/** Most header lines in one head. */
+export const MAX_HEADERS = 200;
+
+const TOKEN = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
+/** Field value characters: HTAB, SP, visible ASCII, obs-text. */
+const VALUE = new Uint8Array(256);
+VALUE[0x09] = 1;
+for (let c = 0x20; c <= 0xff; c++) if (c !== 0x7f) VALUE[c] = 1;
+/** Request target characters: visible ASCII only. */
+const TARGET = new Uint8Array(256);
+for (let c = 0x21; c <= 0x7e; c++) TARGET[c] = 1;
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const COLON = 0x3a;
+
+/**
+ * Header fields as parsed: `raw` keeps every line in order with its name as
+ * sent (repeated fields stay separate lines when forwarded), `fields` maps
+ * lower-case names to values, repeated ones joined with ", ".
+ */
+export interface HeaderFields {
+  raw: string[];
+  fields: Record<string, string>;
+  /** How often Content-Length and Transfer-Encoding occur (repeats are refused, not joined). */
+  contentLengths: number;
+  transferEncodings: number;
+}
+
+export interface RequestHead extends HeaderFields {
+  method: string;
+  target: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  minor: number;
+}
+
+export interface ResponseHead extends HeaderFields {
+  status: number;
+  minor: number;
+}
+
+/** Where the head that starts at `from` ends (the index after its blank line), or -1 if it has not all arrived. */
+export function headEnd(buffer: Buffer, from: number): number {
+  const at = buffer.indexOf('\r\n\r\n', from, 'latin1');
+  return at === -1 ? -1 : at + 4;
+}
+
+/** Parses `buffer[from, end)`, a request head ending in its blank line. */
+export function parseRequestHead(buffer: Buffer, from: number, end: number): RequestHead {
+  const lineEnd = lineEndAt(buffer, from, end);
+  const firstSpace = buffer.indexOf(SP, from);
+  if (firstSpace <= from || firstSpace >= lineEnd) throw new HttpSyntaxError(400, 'the request line is not METHOD TARGET HTTP/1.1');
+  for (let i = from; i < firstSpace; i++) {
+    if (!TOKEN[buffer[i]]) throw new HttpSyntaxError(400, 'the request method is not a token');
+  }
+  const secondSpace = buffer.indexOf(SP, firstSpace + 1);
+  if (secondSpace <= firstSpace + 1 || secondSpace >= lineEnd)
+    throw new HttpSyntaxError(400, 'the request line is not METHOD TARGET HTTP/1.1');
+  for (let i = firstSpace + 1; i < secondSpace; i++) {
+    if (!TARGET[buffer[i]]) throw new HttpSyntaxError(400, 'the request target contains a character outside visible ASCII');
+  }
+  const minor = httpVersion(buffer, secondSpace + 1, lineEnd);
+  if (minor < 0) throw new HttpSyntaxError(minor === -2 ? 505 : 400, 'the request line must end with HTTP/1.1 or HTTP/1.0');
+  const head = headerFields(buffer, lineEnd + 2, end) as RequestHead;
+  head.method = buffer.toString('latin1', from, firstSpace);
+  head.target = buffer.toString('latin1', firstSpace + 1, secondSpace);
+  head.minor = minor;
+  return head;
+}
+
+/** Parses `buffer[from, end)`, a response head ending in its blank line. */
+export function parseResponseHead(buffer: Buffer, from: number, end: number): ResponseHead {
+  const lineEnd = lineEndAt(buffer, from, end);
+  // HTTP/1.x SP 3DIGIT SP reason (the reason may be empty, and the SP before it is sometimes missing).
+  const minor = httpVersion(buffer, from, from + 8);
+  const d0 = buffer[from + 9] - 0x30;
+  const d1 = buffer[from + 10] - 0x30;
+  const d2 = buffer[from + 11] - 0x30;
+  if (
+    minor < 0 ||
+    buffer[from + 8] !== SP ||
+    lineEnd < from + 12 ||
+    !(d0 >= 1 && d0 <= 5 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) ||
+    (lineEnd > from + 12 && buffer[from + 12] !== SP)
+  ) {
+    throw new HttpSyntaxError(502, 'the upstream sent an invalid status line');
+  }
+  for (let i = from + 13; i < lineEnd; i++) {
+    if (!VALUE[buffer[i]]) throw new HttpSyntaxError(502, 'the upstream sent an invalid status line');
+  }
+  const head = headerFields(buffer, lineEnd + 2, end) as ResponseHead;
+  head.status = d0 * 100 + d1 * 10 + d2;
+  head.minor = minor;
+  return head;
+}
+
+/** The index of the CR of the CRLF ending the line at `from`; refuses a bare LF. */
+function lineEndAt(buffer: Buffer, from: number, end: number): number {
+  const lf = buffer.indexOf(LF, from);
+  if (lf === -1 || lf >= end || lf === from || buffer[lf - 1] !== CR) throw new HttpSyntaxError(400, 'a line does not end with CRLF');
+  return lf - 1;
+}
+
+/** 1 for `HTTP/1.1`, 0 for `HTTP/1.0`, -2 for another well-formed version, -1 for anything else. */
+function httpVersion(buffer: Buffer, from: number, to: number): number {
+  if (to - from !== 8 || buffer.toString('latin1', from, from + 5) !== 'HTTP/' || buffer[from + 6] !== 0x2e) return -1;
+  const major = buffer[from + 5] - 0x30;
+  const minor = buffer[from + 7] - 0x30;
+  if (major < 0 || major > 9 || minor < 0 || minor > 9) return -1;
+  if (major !== 1 || minor > 1) return -2;
+  return minor;
+}
+
+function headerFields(buffer: Buffer, from: number, end: number): HeaderFields {
+  const raw: string[] = [];
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  let contentLengths = 0;
+  let transferEncodings = 0;
+  let at = from;
+  // `end` is just past the blank line; the last header line ends at end - 4.
+  while (at < end - 2) {
+    const cr = lineEndAt(buffer, at, end);
+    const first = buffer[at];
+    if (first === SP || first === 0x09) throw new HttpSyntaxError(400, 'obsolete line folding is not accepted');
+    const colon = buffer.indexOf(COLON, at);
+    if (colon <= at || colon > cr) throw new HttpSyntaxError(400, 'a header line has no name or no colon');
+    for (let i = at; i < colon; i++) {
+      if (!TOKEN[buffer[i]])
+        throw new HttpSyntaxError(400, 'a header name contains a character that is not allowed (or space before its colon)');
+    }
+    let valueStart = colon + 1;
+    let valueEnd = cr;
+    while (valueStart < valueEnd && (buffer[valueStart] === SP || buffer[valueStart] === 0x09)) valueStart++;
+    while (valueEnd > valueStart && (buffer[valueEnd - 1] === SP || buffer[valueEnd - 1] === 0x09)) valueEnd--;
+    for (let i = valueStart; i < valueEnd; i++) {
+      if (!VALUE[buffer[i]]) throw new HttpSyntaxError(400, 'a header value contains a control character');
+    }
+    if (raw.length >= MAX_HEADERS * 2) throw new HttpSyntaxError(431, `more than ${MAX_HEADERS} header lines`);
+    const name = buffer.toString('latin1', at, colon);
+    const value = buffer.toString('latin1', valueStart, valueEnd);
+    raw.push(name, value);
+    const lower = name.toLowerCase();
+    if (lower === 'content-length') contentLengths++;
+    else if (lower === 'transfer-encoding') transferEncodings++;
+    const existing = fields[lower];
+    fields[lower] = existing === undefined ? value : `${existing}, ${value}`;
+    at = cr + 2;
+  }
+  return { raw, fields, contentLengths, transferEncodings };
+}
+
+/** How a message's body is delimited (RFC 9112 §6.3). */
+export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
+
+const NO_BODY: Framing = { kind: 'none' };
+const CHUNKED: Framing = { kind: 'chunked' };
+const UNTIL_CLOSE: Framing = { kind: 'close' };
+
+/**
+ * The body framing of a request, refusing every shape a second hop could
+ * read differently: Content-Length with Transfer-Encoding, repeated
+ * Content-Length, a Transfer-Encoding other than `chunked` (the gateway
+ * decodes chunked bodies and re-frames them itself), or one in HTTP/1.0.
+ */
+export function requestFraming(head: RequestHead): Framing {
+  if (head.transferEncodings > 0) {
+    if (head.contentLengths > 0) throw new HttpSyntaxError(400, 'a request may not carry both Content-Length and Transfer-Encoding');
+    if (head.minor === 0) throw new HttpSyntaxError(400, 'Transfer-Encoding is not allowed in an HTTP/1.0 request');
+    if (head.transferEncodings > 1 || head.fields['transfer-encoding'].toLowerCase() !== 'chunked')
+      throw new HttpSyntaxError(400, 'Transfer-Encoding must be chunked, alone');
+    return CHUNKED;
+  }
+  if (head.contentLengths > 1) throw new HttpSyntaxError(400, 'a request may carry one Content-Length header only');
+  if (head.contentLengths === 1) {
+    const length = contentLength(head.fields['content-length']);
+    if (length < 0) throw new HttpSyntaxError(400, 'Content-Length must be a decimal number');
+    return length === 0 ? NO_BODY : { kind: 'length', length };
+  }
+  return NO_BODY;
+}
+
+/** The body framing of an upstream's response to `method`. */
+export function responseFraming(head: ResponseHead, method: string): Framing {
+  if (method === 'HEAD' || head.status === 204 || head.status === 304 || head.status < 200) return NO_BODY;
+  if (head.transferEncodings > 0) {
+    const codings = head.fields['transfer-encoding'].toLowerCase().split(',');
+    return codings[codings.length - 1].trim() === 'chunked' && head.contentLengths === 0 ? CHUNKED : UNTIL_CLOSE;
+  }
+  if (head.contentLengths > 0) {
+    const length = contentLength(head.fields['content-length']);
+    // Repeated identical values are joined with ", " by headerFields: anything else is a lie about the length.
+    if (length < 0) throw new HttpSyntaxError(502, 'the upstream sent an invalid Content-Length');
+    return length === 0 ? NO_BODY : { kind: 'length', length };
+  }
+  return UNTIL_CLOSE;
+}
+
+/** A Content-Length value: 1 to 15 digits, or -1. Repeated identical values ("5, 5") count as one, as RFC 9110 §8.6 allows. */
+function contentLength(value: string): number {
+  const comma = value.indexOf(',');
+  if (comma !== -1) {
+    const values = value.split(',').map((v) => v.trim());
+    return values.every((v) => v === values[0]) ? contentLength(values[0]) : -1;
+  }
+  if (value.length === 0 || value.length > 15) return -1;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+  }
+  return Number(value);
+}
+
+/** Whether the connection may carry another message after this one. */
+export function keepsAlive(fields: Readonly<Record<string, string>>, minor: number): boolean {
+  const connection = fields.connection?.toLowerCase();
+  if (connection === undefined) return minor === 1;
+  if (connection.includes('close')) return false;
+  return minor === 1 || connection.includes('keep-alive');
+}
+
+const enum Chunk {
+  Size,
+  Extension,
+  SizeLf,
+  Data,
+  DataCr,
+  DataLf,
+  Trailer,
+  TrailerLf,
+  Done,
+}
+
+/** Longest chunk-size line and trailer section accepted. */
+const MAX_CHUNK_LINE = 1024;
+const MAX_TRAILERS = MAX_HEAD_BYTES;
+
+/**
+ * Reads a body of a given framing from bytes as they arrive, handing out its
+ * payload as views of the input (no copies). For a chunked body, the chunk
+ * framing, extensions and trailers are consumed and dropped: the gateway
+ * frames what it forwards itself.
+ */
+export class BodyReader {
+  done: boolean;
+  /** Payload bytes handed out so far. */
+  bytes = 0;
+  private remaining: number;
+  private state = Chunk.Size;
+  private size = 0;
+  private lineBytes = 0;
+  private trailerBytes = 0;
+  private lineEmpty = true;
+
+  constructor(
+    private readonly framing: Framing,
+    private readonly onData: (chunk: Buffer) => void,
+  ) {
+    this.done = framing.kind === 'none';
+    this.remaining = framing.kind === 'length' ? framing.length : 0;
+  }
+
+  /** Reads from `buffer[from..]`; returns how many bytes belonged to this body (the rest is the next message's). */
+  read(buffer: Buffer, from: number): number {
+    if (this.done) return 0;
+    switch (this.framing.kind) {
+      case 'length': {
+        const take = Math.min(this.remaining, buffer.length - from);
+        if (take > 0) this.emit(buffer, from, from + take);
+        this.remaining -= take;
+        if (this.remaining === 0) this.done = true;
+        return take;
+      }
+      case 'close':
+        if (buffer.length > from) this.emit(buffer, from, buffer.length);
+        return buffer.length - from;
+      case 'chunked':
+        return this.readChunked(buffer, from);
+      default:
+        return 0;
+    }
+  }
+
+  /** The connection ended: complete for a close-delimited body, truncated for any other. */
+  end(): boolean {
+    if (this.framing.kind === 'close') this.done = true;
+    return this.done;
+  }
+
+  private emit(buffer: Buffer, from: number, to: number): void {
+    this.bytes += to - from;
+    this.onData(from === 0 && to === buffer.length ? buffer : buffer.subarray(from, to));
+  }
+
+  private readChunked(buffer: Buffer, from: number): number {
+    let at = from;
+    const length = buffer.length;
+    while (at < length && this.state !== Chunk.Done) {
+      const byte = buffer[at];
+      switch (this.state) {
+        case Chunk.Size: {
+          const digit = hexDigit(byte);
+          if (digit >= 0) {
+            if (++this.lineBytes > 12) throw new HttpSyntaxError(400, 'a chunk size is too large');
+            this.size = this.size * 16 + digit;
+          } else if (this.lineBytes === 0) {
+            throw new HttpSyntaxError(400, 'a chunk does not start with its size in hex');
+          } else if (byte === 0x3b /* ; */ || byte === SP || byte === 0x09) {
+            this.state = Chunk.Extension;
+          } else if (byte === CR) {
+            this.state = Chunk.SizeLf;
+          } else {
+            throw new HttpSyntaxError(400, 'a chunk size line is malformed');
+          }
+          at++;
+          break;
+        }
+        case Chunk.Extension:
+          if (byte === CR) this.state = Chunk.SizeLf;
+          else if (!VALUE[byte] || ++this.lineBytes > MAX_CHUNK_LINE) throw new HttpSyntaxError(400, 'a chunk extension is malformed');
+          at++;
+          break;
+        case Chunk.SizeLf:
+          if (byte !== LF) throw new HttpSyntaxError(400, 'a chunk size line does not end with CRLF');
+          at++;
+          this.lineBytes = 0;
+          if (this.size === 0) {
+            this.state = Chunk.Trailer;
+            this.lineEmpty = true;
+          } else {
+            this.state = Chunk.Data;
+            this.remaining = this.size;
+          }
+          break;
+        case Chunk.Data: {
+          const take = Math.min(this.remaining, length - at);
+          this.emit(buffer, at, at + take);
+          this.remaining -= take;
+          at += take;
+          if (this.remaining === 0) this.state = Chunk.DataCr;
+          break;
+        }
+        case Chunk.DataCr:
+          if (byte !== CR) throw new HttpSyntaxError(400, 'chunk data is longer than its size');
+          this.state = Chunk.DataLf;
+          at++;
+          break;
+        case Chunk.DataLf:
+          if (byte !== LF) throw new HttpSyntaxError(400, 'chunk data does not end with CRLF');
+          this.state = Chunk.Size;
+          this.size = 0;
+          at++;
+          break;
+        case Chunk.Trailer:
+          if (++this.trailerBytes > MAX_TRAILERS) throw new HttpSyntaxError(431, 'the trailer section is too large');
+          if (byte === CR) this.state = Chunk.TrailerLf;
+          else if (!VALUE[byte]) throw new HttpSyntaxError(400, 'a trailer line contains a control character');
+          else this.lineEmpty = false;
+          at++;
+          break;
+        case Chunk.TrailerLf:
+          if (byte !== LF) throw new HttpSyntaxError(400, 'a trailer line does not end with CRLF');
+          at++;
+          if (this.lineEmpty) this.state = Chunk.Done;
+          else {
+            this.state = Chunk.Trailer;
+            this.lineEmpty = true;
+          }
+          break;
+      }
+    }
+    if (this.state === Chunk.Done) this.done = true;
+    return at - from;
+  }
+}
+
+function hexDigit(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+/** `name: value\r\n` lines for a head being written; values come from parsed heads or the gateway itself, so they hold no CR or LF. */
+export function headerLines(raw: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i < raw.length; i += 2) out += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  return out;
+}
