@@ -2,9 +2,11 @@
  * Gateway throughput and latency against references measured in the same run:
  * one upstream (nginx returning a small JSON body) reached directly, through
  * nginx as a reverse proxy (one worker process, keep-alive to the upstream),
- * through a bare Node.js proxy (node:http and undici, nothing else: the
- * ceiling of the gateway's runtime on this machine), and through the gateway
- * (one process; API-key auth, rate limiting, metrics and usage records on). Load from wrk, the same for each.
+ * through two bare Node.js proxies that do nothing else (one on node:http and
+ * undici, one on the gateway's own HTTP/1.1 stack: the ceilings of the
+ * runtime and of the stack on this machine), and through the gateway (one
+ * process; API-key auth, rate limiting, metrics and usage records on). Load
+ * from wrk, the same for each.
  * Usage: npm run bench:gateway-throughput [-- --duration 10 --connections 50]
  * Needs nginx and wrk (Debian: apt-get install nginx wrk). Uses
  * KAFKA_BROKERS_DC1, or starts its own Kafka.
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
     const upstreamPort = await freePort();
     const proxyPort = await freePort();
     const bareProxyPort = await freePort();
+    const bareStackPort = await freePort();
     processes.push(
       nginx(
         dir,
@@ -158,6 +161,11 @@ async function main(): Promise<void> {
         [join(repoRoot(), 'dist', 'bench', 'support', 'bare-node-proxy.js'), String(bareProxyPort), `http://127.0.0.1:${upstreamPort}`],
         { logFile: join(dir, 'bare-node-proxy.log') },
       ),
+      new GuardedProcess(
+        process.execPath,
+        [join(repoRoot(), 'dist', 'bench', 'support', 'bare-stack-proxy.js'), String(bareStackPort), `http://127.0.0.1:${upstreamPort}`],
+        { logFile: join(dir, 'bare-stack-proxy.log') },
+      ),
     );
     const gateway = await benchGateway({ KAFKA_BROKERS: brokers });
     processes.push(gateway.process);
@@ -165,6 +173,7 @@ async function main(): Promise<void> {
     await waitFor200(`http://127.0.0.1:${upstreamPort}/`);
     await waitFor200(`http://127.0.0.1:${proxyPort}/bench/v1/`);
     await waitFor200(`http://127.0.0.1:${bareProxyPort}/`);
+    await waitFor200(`http://127.0.0.1:${bareStackPort}/`);
     const gatewayUrl = `${gateway.url}/bench/v1/items`;
     const probe = await fetch(gatewayUrl, { headers: { apikey: key } });
     if (probe.status !== 200) throw new Error(`the gateway answered ${probe.status} to the benchmark request: ${await probe.text()}`);
@@ -176,6 +185,7 @@ async function main(): Promise<void> {
       ['upstream direct', `http://127.0.0.1:${upstreamPort}/items`, {}],
       ['nginx (1 worker, keep-alive)', `http://127.0.0.1:${proxyPort}/bench/v1/items`, {}],
       ['bare Node proxy (http + undici)', `http://127.0.0.1:${bareProxyPort}/items`, {}],
+      ["bare proxy, gateway's HTTP stack", `http://127.0.0.1:${bareStackPort}/items`, {}],
       ['gateway (apikey, rate limit, metrics)', gatewayUrl, { apikey: key }],
     ];
     const results = new Map<string, WrkResult>();
@@ -187,7 +197,8 @@ async function main(): Promise<void> {
     const direct = results.get(targets[0][0])!;
     const proxy = results.get(targets[1][0])!;
     const bare = results.get(targets[2][0])!;
-    const ours = results.get(targets[3][0])!;
+    const stack = results.get(targets[3][0])!;
+    const ours = results.get(targets[4][0])!;
     printTable(
       ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs nginx'],
       [...results].map(([name, r]) => [
@@ -202,7 +213,9 @@ async function main(): Promise<void> {
     console.log(
       `\ngateway/nginx throughput: ${(ours.requestsPerSecond / proxy.requestsPerSecond).toFixed(2)} (target >= 0.50); ` +
         `gateway p50 over direct: ${(ours.p50Ms - direct.p50Ms).toFixed(3)} ms (target < 1 ms); ` +
-        `bare Node proxy/nginx: ${(bare.requestsPerSecond / proxy.requestsPerSecond).toFixed(2)}, gateway/bare Node proxy: ${(ours.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}`,
+        `bare proxy on the gateway's stack/nginx: ${(stack.requestsPerSecond / proxy.requestsPerSecond).toFixed(2)}, ` +
+        `on node:http + undici/nginx: ${(bare.requestsPerSecond / proxy.requestsPerSecond).toFixed(2)}; ` +
+        `gateway/bare proxy on its stack: ${(ours.requestsPerSecond / stack.requestsPerSecond).toFixed(2)}`,
     );
   } finally {
     for (const child of processes.reverse()) await child.stop(10_000);

@@ -32,7 +32,8 @@ function exchange(
       {
         onHead: (h) => (head = h),
         onData: (chunk) => chunks.push(Buffer.from(chunk)),
-        onEnd: () => resolve({ status: head!.status, headers: { ...head!.fields }, body: Buffer.concat(chunks).toString('latin1') }),
+        onEnd: () =>
+          resolve({ status: head!.status, headers: Object.fromEntries(head!.fields), body: Buffer.concat(chunks).toString('latin1') }),
         onError: reject,
       },
     );

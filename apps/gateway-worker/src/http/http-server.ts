@@ -123,7 +123,7 @@ export class ServerRequest {
     readonly url: string,
     readonly minor: number,
     /** Lower-case names, repeated fields joined with ", ". */
-    readonly headers: Readonly<Record<string, string>>,
+    readonly headers: ReadonlyMap<string, string>,
     /** Name, value, name, value... as sent. */
     readonly rawHeaders: readonly string[],
     readonly framing: Framing,
@@ -131,7 +131,7 @@ export class ServerRequest {
     private readonly connection: Connection,
   ) {
     this.complete = framing.kind === 'none';
-    this.expectsContinue = !this.complete && headers.expect?.toLowerCase() === '100-continue';
+    this.expectsContinue = !this.complete && headers.get('expect')?.toLowerCase() === '100-continue';
   }
 
   get hasBody(): boolean {

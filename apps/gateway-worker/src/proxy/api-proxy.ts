@@ -73,7 +73,7 @@ export class ApiProxy {
       requestBytes: 0,
       responseBytes: 0,
     };
-    const given = req.headers['x-request-id'];
+    const given = req.headers.get('x-request-id');
     const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
     res.onClose((finished) => {
       // Closed before finishing: the client went away first, 499 as nginx counts it.
@@ -239,7 +239,7 @@ const SET_HERE = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-h
 /** The client's headers minus hop-by-hop ones and the credential the gateway consumed, plus X-Forwarded-* and x-request-id. */
 function upstreamHeaders(req: ServerRequest, caller: Caller, requestId: string): string[] {
   const out: string[] = [];
-  const connectionListed = listedInConnection(req.headers.connection);
+  const connectionListed = listedInConnection(req.headers.get('connection'));
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
@@ -247,9 +247,10 @@ function upstreamHeaders(req: ServerRequest, caller: Caller, requestId: string):
     if (connectionListed?.has(name)) continue;
     out.push(raw[i], raw[i + 1]);
   }
-  const forwardedFor = req.headers['x-forwarded-for'];
+  const forwardedFor = req.headers.get('x-forwarded-for');
   out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${req.remoteAddress}` : req.remoteAddress, 'x-forwarded-proto', 'http');
-  if (req.headers.host) out.push('x-forwarded-host', req.headers.host);
+  const host = req.headers.get('host');
+  if (host) out.push('x-forwarded-host', host);
   out.push('x-request-id', requestId);
   if (caller.applicationId) out.push('x-apim-application-id', caller.applicationId);
   return out;
@@ -291,7 +292,7 @@ class ResponseRelay implements ExchangeHandler {
   onHead(head: ResponseHead): void {
     this.status = head.status;
     this.headers = responseHeaders(head, this.extraHeaders);
-    const length = head.fields['content-length'];
+    const length = head.fields.get('content-length');
     if (length !== undefined) {
       this.done.responseBytes = Number(length);
       // Kept for a streamed response and a HEAD answer; a buffered one gets the length it measured.
@@ -343,7 +344,7 @@ class ResponseRelay implements ExchangeHandler {
 /** The upstream's response headers minus hop-by-hop ones and its framing (the gateway frames the response itself), plus the gateway's own. */
 function responseHeaders(head: ResponseHead, extra: readonly string[]): string[] {
   const out: string[] = [];
-  const connectionListed = listedInConnection(head.fields.connection);
+  const connectionListed = listedInConnection(head.fields.get('connection'));
   const raw = head.raw;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();

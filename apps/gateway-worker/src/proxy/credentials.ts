@@ -26,14 +26,14 @@ const ANONYMOUS: Caller = { applicationId: null, credentialHeader: null };
  * revoked `jti`s. Messages say what is wrong, never echo the credential.
  */
 export function authenticate(
-  headers: Readonly<Record<string, string | undefined>>,
+  headers: ReadonlyMap<string, string>,
   operation: OperationRoute,
   table: RoutingTable,
   options: CredentialCheckOptions,
 ): Caller | GatewayRefusal {
   if (operation.auth === 'none') return ANONYMOUS;
-  if (operation.auth === 'apikey') return checkApiKey(headers.apikey, table, options.now ?? Date.now);
-  return checkBearer(headers.authorization, table, options);
+  if (operation.auth === 'apikey') return checkApiKey(headers.get('apikey'), table, options.now ?? Date.now);
+  return checkBearer(headers.get('authorization'), table, options);
 }
 
 function checkApiKey(header: string | string[] | undefined, table: RoutingTable, now: () => number): Caller | GatewayRefusal {

@@ -17,6 +17,8 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'api' | 'status'>;
   private readonly latency: Histogram<'api'>;
+  private readonly counters = new Map<string, Counter.Internal>();
+  private readonly histograms = new Map<string, Histogram.Internal<'api'>>();
 
   constructor(sources: GatewayMetricsSources) {
     const { feed } = sources;
@@ -158,10 +160,22 @@ export class GatewayMetrics {
     });
   }
 
+  /** Per request: the labelled series are looked up once and kept (prom-client hashes a label object on every call). */
   observe(apiId: string | null, status: number, seconds: number): void {
     const api = apiId ?? 'none';
-    this.requests.inc({ api, status: String(status) });
-    this.latency.observe({ api }, seconds);
+    const key = `${api} ${status}`;
+    let counter = this.counters.get(key);
+    if (!counter) {
+      counter = this.requests.labels(api, String(status));
+      this.counters.set(key, counter);
+    }
+    counter.inc();
+    let histogram = this.histograms.get(api);
+    if (!histogram) {
+      histogram = this.latency.labels(api);
+      this.histograms.set(api, histogram);
+    }
+    histogram.observe(seconds);
   }
 
   render(): Promise<string> {
