@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, Server as HttpNodeServer } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AddressInfo, connect, createServer as createNetServer, Server as NetServer, Socket } from 'node:net';
 import type { ResponseHead } from '../../apps/gateway-worker/src/http/http1';
 import { HttpServer, ServerRequest, ServerResponse } from '../../apps/gateway-worker/src/http/http-server';
@@ -295,5 +300,66 @@ describe("the gateway's HTTP/1.1 server", () => {
     const wire = await talk(server.port, 'GET / HTTP/1.1\r\nhost: x\r\n');
     expect(wire).toBe('');
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe("the gateway's HTTP/1.1 upstream pool over TLS", () => {
+  let dir: string;
+  let upstream: HttpsServer;
+  let origin: URL;
+  let ca: Buffer;
+  const pools: UpstreamPool[] = [];
+  const pool = (trusted?: Buffer) => {
+    const created = new UpstreamPool(origin, { connections: 2, keepAliveTimeoutMs: 30_000, connectTimeoutMs: 2000, ca: trusted });
+    pools.push(created);
+    return created;
+  };
+
+  beforeAll(async () => {
+    // A self-signed certificate for 127.0.0.1, made with the openssl command line.
+    dir = mkdtempSync(join(tmpdir(), 'apim-tls-'));
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=upstream',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    ca = readFileSync(cert);
+    upstream = createHttpsServer({ key: readFileSync(key), cert: ca }, (req, res) => res.end(`tls ${req.url}`));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    origin = new URL(`https://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+  });
+
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+    upstream.closeAllConnections();
+    await new Promise((resolve) => upstream.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('talks to an https upstream whose certificate it trusts, and refuses one it does not', async () => {
+    const trusting = pool(ca);
+    expect(await exchange(trusting, { path: '/secure' })).toMatchObject({ status: 200, body: 'tls /secure' });
+    expect(await exchange(trusting, { path: '/again' })).toMatchObject({ status: 200, body: 'tls /again' });
+    const refused = await exchange(pool(), {}).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ kind: 'connect', code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   });
 });
