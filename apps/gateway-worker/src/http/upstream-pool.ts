@@ -234,9 +234,13 @@ class UpstreamConnection {
     const host = hostname.replace(/^\[|\]$/g, '');
     const tls = protocol === 'https:';
     this.socket = tls
-      ? connectTls({ host, port: Number(port || 443), servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ca: pool.options.ca }).setNoDelay(
-          true,
-        )
+      ? connectTls({
+          host,
+          port: Number(port || 443),
+          servername: isIP(host) ? undefined : host,
+          ALPNProtocols: ['http/1.1'],
+          ca: pool.options.ca,
+        }).setNoDelay(true)
       : connect({ host, port: Number(port || 80), noDelay: true });
     // `first` learns of this connection once its head is written (its body must not go out before).
     this.current = first;
