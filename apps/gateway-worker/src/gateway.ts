@@ -77,7 +77,11 @@ export class Gateway {
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       onDone: (request) => this.record(request),
     });
-    this.server = new HttpServer((req, res) => this.route(req, res), { headersTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 });
+    this.server = new HttpServer((req, res) => this.route(req, res), {
+      headersTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 65_000,
+      onHandlerError: (error) => logger.error('request failed in the gateway', { error: error.message }),
+    });
   }
 
   async start(): Promise<void> {

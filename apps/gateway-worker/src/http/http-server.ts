@@ -15,6 +15,8 @@ export interface HttpServerOptions {
   headersTimeoutMs: number;
   /** An idle keep-alive connection is closed after this time. */
   keepAliveTimeoutMs: number;
+  /** A handler threw: told here; the client gets a 500 (or, mid-response, a closed connection) and the process goes on. */
+  onHandlerError?: (error: Error) => void;
 }
 
 export type RequestHandler = (req: ServerRequest, res: ServerResponse) => void;
@@ -82,7 +84,18 @@ export class HttpServer {
 
   /** @internal */
   dispatch(req: ServerRequest, res: ServerResponse): void {
-    this.handler(req, res);
+    try {
+      this.handler(req, res);
+    } catch (error) {
+      this.options.onHandlerError?.(error as Error);
+      if (res.headersSent) res.destroy();
+      else
+        res.send(
+          500,
+          { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+          JSON.stringify({ error: 'INTERNAL', message: 'the gateway failed on this request' }),
+        );
+    }
   }
 
   /** @internal */
@@ -372,7 +385,7 @@ class Connection {
     if (current?.req !== req) return;
     this.current = null;
     current.res.closed(true);
-    if (closeAfter || !req.complete) {
+    if (closeAfter || !req.complete || this.closeRequested) {
       // Nothing more is read: unread body bytes or pipelined requests die with the connection.
       this.closeRequested = true;
       this.pending = null;
