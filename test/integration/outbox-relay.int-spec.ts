@@ -124,6 +124,20 @@ describe('the outbox relay', () => {
     expect(ends.reduce((sum, p) => sum + Number(p.high), 0)).toBe(100);
   });
 
+  it('reports Kafka up once connected, with nothing to publish and without the relay lock', async () => {
+    const kafka = testKafka(testBrokers('dc1'));
+    const topic = uniqueTopic('relay.idle');
+    await createTopics(kafka, [{ topic }]);
+    const one = relayFor(dataSource, kafka, topic);
+    const two = relayFor(dataSource, kafka, topic);
+    expect(one.relay.kafkaUp).toBe(false);
+    // Nothing to publish, and at most one of them wins the lock: both must still know Kafka is there.
+    const [published] = await Promise.all([one.relay.runOnce(), two.relay.runOnce()]);
+    expect(published).toBe(0);
+    expect([one.relay.kafkaUp, two.relay.kafkaUp]).toEqual([true, true]);
+    await Promise.all([one.producer.disconnect(), two.producer.disconnect()]);
+  });
+
   it('does not publish events imported from another DC', async () => {
     const kafka = testKafka(testBrokers('dc1'));
     const topic = uniqueTopic('relay.own');

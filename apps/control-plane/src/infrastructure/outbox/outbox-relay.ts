@@ -81,6 +81,9 @@ export class OutboxRelay {
    * it waits for Kafka.
    */
   async runOnce(): Promise<number> {
+    // Connected before anything else, outside the transaction: readiness reports Kafka as it is even for a
+    // control plane with nothing to publish (restarted, idle, or the standby of another one holding the lock).
+    if (!this.connected) await this.options.producer.connect();
     return this.options.db.transaction(async (manager) => {
       const tx = manager as unknown as Queryable;
       const [{ leader }] = (await tx.query(`SELECT pg_try_advisory_xact_lock($1) AS leader`, [RELAY_LOCK_KEY])) as { leader: boolean }[];
@@ -88,7 +91,6 @@ export class OutboxRelay {
       const checkpoint: StoreCheckpoint = await this.checkpoints.get(OutboxRelay.CHECKPOINT, tx);
       const events = await this.store.readAll(checkpoint, this.options.batchSize ?? 500, { originDc: this.options.dc }, tx);
       if (events.length === 0) return 0;
-      if (!this.connected) await this.options.producer.connect();
       await this.options.producer.send({
         topic: this.options.topic ?? TOPICS.events,
         acks: -1,
