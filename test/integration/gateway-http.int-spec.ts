@@ -82,6 +82,22 @@ describe("the gateway's HTTP/1.1 upstream pool", () => {
 
   beforeAll(async () => {
     upstream = createHttpServer((req, res) => {
+      if (req.url === '/count') {
+        // Reads slowly (paused every 1 MiB for a moment): the sender must wait rather than buffer the whole body.
+        let bytes = 0;
+        let sum = 0;
+        req.on('data', (chunk: Buffer) => {
+          const before = bytes;
+          bytes += chunk.length;
+          for (const byte of chunk) sum = (sum + byte) % 65521;
+          if (Math.floor(before / 2 ** 20) !== Math.floor(bytes / 2 ** 20)) {
+            req.pause();
+            setTimeout(() => req.resume(), 5);
+          }
+        });
+        req.on('end', () => res.end(JSON.stringify({ bytes, sum })));
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
@@ -131,6 +147,45 @@ describe("the gateway's HTTP/1.1 upstream pool", () => {
     const chunked = JSON.parse((await exchange(p, { method: 'PUT', body: { kind: 'chunked' } }, Buffer.from('streamed'))).body);
     expect(chunked).toMatchObject({ method: 'PUT', body: 'streamed', te: 'chunked' });
     expect((await exchange(p, { path: '/chunked' })).body).toBe('abcd');
+  });
+
+  it('streams a 16 MiB chunked request body to a slow upstream, waiting on it rather than buffering', async () => {
+    const p = pool();
+    const chunk = Buffer.alloc(64 * 1024, 'abcdefgh');
+    const total = 256;
+    let expectedSum = 0;
+    for (const byte of chunk) expectedSum = (expectedSum + byte) % 65521;
+    expectedSum = (expectedSum * total) % 65521;
+    let waits = 0;
+    const answer = new Promise<Answer>((resolve, reject) => {
+      let head: ResponseHead | undefined;
+      const chunks: Buffer[] = [];
+      const upload = p.request(
+        { method: 'POST', path: '/count', headers: [], body: { kind: 'chunked' }, timeoutMs: 10_000 },
+        {
+          onHead: (h) => (head = h),
+          onData: (data) => chunks.push(Buffer.from(data)),
+          onEnd: () => resolve({ status: head!.status, headers: {}, body: Buffer.concat(chunks).toString() }),
+          onError: reject,
+        },
+      );
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < total) {
+          sent++;
+          if (!upload.write(chunk)) {
+            waits++;
+            upload.onDrain(pump);
+            return;
+          }
+        }
+        upload.end();
+      };
+      pump();
+    });
+    const result = await answer;
+    expect(JSON.parse(result.body)).toEqual({ bytes: total * chunk.length, sum: expectedSum });
+    expect(waits).toBeGreaterThan(0);
   });
 
   it('survives the upstream closing idle connections (its keep-alive timeout is shorter than ours)', async () => {
@@ -219,6 +274,24 @@ describe("the gateway's HTTP/1.1 server", () => {
           res.send(403, { 'content-type': 'text/plain' }, 'no');
           return;
         }
+        if (req.url === '/slow-reader') {
+          // Takes the body in pauses: the client must be held back, and every byte must still arrive, in order.
+          let bytes = 0;
+          let sum = 0;
+          req.readBody({
+            data: (chunk) => {
+              const before = bytes;
+              bytes += chunk.length;
+              for (const byte of chunk) sum = (sum + byte) % 65521;
+              if (Math.floor(before / 2 ** 20) !== Math.floor(bytes / 2 ** 20)) {
+                req.pause();
+                setTimeout(() => req.resume(), 5);
+              }
+            },
+            end: () => res.send(200, {}, JSON.stringify({ bytes, sum })),
+          });
+          return;
+        }
         if (req.url === '/stream') {
           res.writeHead(200, { 'content-type': 'text/plain' });
           res.write(Buffer.from('one,'));
@@ -295,6 +368,14 @@ describe("the gateway's HTTP/1.1 server", () => {
     }
     const huge = await talk(server.port, `GET / HTTP/1.1\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(statuses(huge)).toEqual([431]);
+  });
+
+  it('takes a 16 MiB upload from a client while its handler reads slowly', async () => {
+    const body = Buffer.alloc(16 * 2 ** 20, 'xyz');
+    let sum = 0;
+    for (const byte of body) sum = (sum + byte) % 65521;
+    const response = await fetch(`http://127.0.0.1:${server.port}/slow-reader`, { method: 'POST', body });
+    expect(await response.json()).toEqual({ bytes: body.length, sum });
   });
 
   it('answers 500 when the handler throws, reports the error, and goes on serving', async () => {
