@@ -65,6 +65,33 @@ function talk(port: number, bytes: string | string[], untilText?: string): Promi
   });
 }
 
+/** The sum of a body's bytes modulo 65521: enough to tell a lost, doubled or reordered part. */
+function checksum(bytes: Buffer, sum = 0): number {
+  for (const byte of bytes) sum = (sum + byte) % 65521;
+  return sum;
+}
+
+/** Counts and checksums a body as it arrives, pausing its source for a moment after every MiB: a slow reader. */
+function slowReader(source: { pause(): unknown; resume(): unknown }): {
+  data(chunk: Buffer): void;
+  result(): { bytes: number; sum: number };
+} {
+  let bytes = 0;
+  let sum = 0;
+  return {
+    data(chunk) {
+      const before = bytes;
+      bytes += chunk.length;
+      sum = checksum(chunk, sum);
+      if (Math.floor(before / 2 ** 20) !== Math.floor(bytes / 2 ** 20)) {
+        source.pause();
+        setTimeout(() => source.resume(), 5);
+      }
+    },
+    result: () => ({ bytes, sum }),
+  };
+}
+
 function statuses(wire: string): number[] {
   return [...wire.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
 }
@@ -84,18 +111,9 @@ describe("the gateway's HTTP/1.1 upstream pool", () => {
     upstream = createHttpServer((req, res) => {
       if (req.url === '/count') {
         // Reads slowly (paused every 1 MiB for a moment): the sender must wait rather than buffer the whole body.
-        let bytes = 0;
-        let sum = 0;
-        req.on('data', (chunk: Buffer) => {
-          const before = bytes;
-          bytes += chunk.length;
-          for (const byte of chunk) sum = (sum + byte) % 65521;
-          if (Math.floor(before / 2 ** 20) !== Math.floor(bytes / 2 ** 20)) {
-            req.pause();
-            setTimeout(() => req.resume(), 5);
-          }
-        });
-        req.on('end', () => res.end(JSON.stringify({ bytes, sum })));
+        const reader = slowReader(req);
+        req.on('data', (chunk: Buffer) => reader.data(chunk));
+        req.on('end', () => res.end(JSON.stringify(reader.result())));
         return;
       }
       const chunks: Buffer[] = [];
@@ -153,9 +171,7 @@ describe("the gateway's HTTP/1.1 upstream pool", () => {
     const p = pool();
     const chunk = Buffer.alloc(64 * 1024, 'abcdefgh');
     const total = 256;
-    let expectedSum = 0;
-    for (const byte of chunk) expectedSum = (expectedSum + byte) % 65521;
-    expectedSum = (expectedSum * total) % 65521;
+    const expectedSum = (checksum(chunk) * total) % 65521;
     let waits = 0;
     const answer = new Promise<Answer>((resolve, reject) => {
       let head: ResponseHead | undefined;
@@ -276,20 +292,8 @@ describe("the gateway's HTTP/1.1 server", () => {
         }
         if (req.url === '/slow-reader') {
           // Takes the body in pauses: the client must be held back, and every byte must still arrive, in order.
-          let bytes = 0;
-          let sum = 0;
-          req.readBody({
-            data: (chunk) => {
-              const before = bytes;
-              bytes += chunk.length;
-              for (const byte of chunk) sum = (sum + byte) % 65521;
-              if (Math.floor(before / 2 ** 20) !== Math.floor(bytes / 2 ** 20)) {
-                req.pause();
-                setTimeout(() => req.resume(), 5);
-              }
-            },
-            end: () => res.send(200, {}, JSON.stringify({ bytes, sum })),
-          });
+          const reader = slowReader(req);
+          req.readBody({ data: (chunk) => reader.data(chunk), end: () => res.send(200, {}, JSON.stringify(reader.result())) });
           return;
         }
         if (req.url === '/stream') {
@@ -372,8 +376,7 @@ describe("the gateway's HTTP/1.1 server", () => {
 
   it('takes a 16 MiB upload from a client while its handler reads slowly', async () => {
     const body = Buffer.alloc(16 * 2 ** 20, 'xyz');
-    let sum = 0;
-    for (const byte of body) sum = (sum + byte) % 65521;
+    const sum = checksum(body);
     const response = await fetch(`http://127.0.0.1:${server.port}/slow-reader`, { method: 'POST', body });
     expect(await response.json()).toEqual({ bytes: body.length, sum });
   });
