@@ -6,6 +6,7 @@ import { GatewayDirectory1732000000004 } from './1732000000004-gateway-directory
 import { ReplicationStatus1732000000005 } from './1732000000005-replication-status';
 import { DivergentEvents1732000000006 } from './1732000000006-divergent-events';
 import { Conflicts1732000000007 } from './1732000000007-conflicts';
+import { ApiThrottlingPolicy1732000000008 } from './1732000000008-api-throttling-policy';
 
 /** Every migration, oldest first. Schema changes happen only here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ReplicationStatus1732000000005,
   DivergentEvents1732000000006,
   Conflicts1732000000007,
+  ApiThrottlingPolicy1732000000008,
 ];

@@ -205,6 +205,27 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
     expect(winner.updateApi.revision).toBe(2);
   });
 
+  it('gives an API its own throttling policy, refuses one that does not exist, and removes it with null', async () => {
+    const publisher = await waitFor(() => cp.login(ADMIN.username, ADMIN.password));
+    const create = `mutation($input: CreateApiInput!) { createApi(input: $input) { id throttlingPolicy revision } }`;
+    const input = { name: 'Throttled', version: 'v1', context: '/throttled', upstreamUrls: ['http://127.0.0.1:9/'] };
+    const unknown = await cp.gql(create, { input: { ...input, throttlingPolicy: 'Platinum' } }, publisher);
+    expect(codeOf(unknown)).toBe('BAD_USER_INPUT');
+    expect(unknown.errors?.[0].extensions?.fields).toEqual(['throttlingPolicy']);
+    const api = (await cp.ok(create, { input: { ...input, throttlingPolicy: 'Silver' } }, publisher)).createApi;
+    expect(api.throttlingPolicy).toBe('Silver');
+    const read = `query($id: ID!) { api(id: $id) { throttlingPolicy revision } }`;
+    await waitFor(async () =>
+      expect((await cp.ok(read, { id: api.id }, publisher)).api).toEqual({ throttlingPolicy: 'Silver', revision: 1 }),
+    );
+    const update = `mutation($id: ID!, $input: UpdateApiInput!) { updateApi(id: $id, input: $input) { throttlingPolicy revision } }`;
+    expect((await cp.ok(update, { id: api.id, input: { throttlingPolicy: null } }, publisher)).updateApi).toEqual({
+      throttlingPolicy: null,
+      revision: 2,
+    });
+    await waitFor(async () => expect((await cp.ok(read, { id: api.id }, publisher)).api).toEqual({ throttlingPolicy: null, revision: 2 }));
+  });
+
   it('changes a password: the old one stops signing in and its sessions end, the new one works, only its hash is on apim.events', async () => {
     const token = await cp.signUp('pat.password', 'first-password-1');
     const change = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }`;

@@ -322,6 +322,24 @@ describe('the gateway worker', () => {
     expect((await withKey(`${context}/v1/x`)).status).toBe(200);
   });
 
+  it('rate-limits an API as a whole by its own throttling policy, across applications and anonymous callers', async () => {
+    const throttledId = randomUUID();
+    const throttled = `/gw-throttled-${run}`;
+    await createApi(throttledId, throttled, [upstream.url], { throttlingPolicy: tiny });
+    await writer.write('api.published', throttledId, {});
+    await writer.write('subscription.created', `sub:${appId}:${throttledId}`, { applicationId: appId, apiId: throttledId, tier: gold });
+    // A refusal before the rate limit (404 while the API is not routable yet) takes no token.
+    const anonymous = await until(200, () => fetch(`${gateway.url}${throttled}/v1/open`));
+    expect(anonymous.headers.get('ratelimit-limit')).toBe('2');
+    // The application's Gold tier would allow it; the API's bucket, shared with the anonymous caller, does not.
+    expect((await withKey(`${throttled}/v1/x`)).status).toBe(200);
+    await expectError(await withKey(`${throttled}/v1/x`), 429, 'RATE_LIMITED');
+    expect((await fetch(`${gateway.url}${throttled}/v1/open`)).status).toBe(429);
+    // Removed by an update: the tier and the application's policy are what is left.
+    await writer.write('api.updated', throttledId, { throttlingPolicy: null });
+    await until(200, () => withKey(`${throttled}/v1/x`));
+  });
+
   it('follows the lifecycle: blocked gives 403, deprecated still routes, retired gives 404', async () => {
     await writer.write('api.blocked', apiId, {});
     await expectError(await until(403, () => withKey(`${context}/v1/x`)), 403, 'API_BLOCKED');

@@ -18,6 +18,7 @@ export function apiView(id: string, result: Executed<ApiState, unknown> | Loaded
     operations: state.operations,
     tiers: state.tiers,
     visibility: state.visibility,
+    throttlingPolicy: state.throttlingPolicy,
     homeDc: events[0]?.originDc ?? '',
     revision: result.version,
   };
@@ -34,6 +35,7 @@ export interface ApiRow {
   operations: Api['operations'];
   tiers: string[];
   visibility: string;
+  throttling_policy: string | null;
   home_dc: string;
   stream_version: number;
 }
@@ -50,6 +52,7 @@ export function apiFromRow(row: ApiRow): Api {
     operations: row.operations,
     tiers: row.tiers,
     visibility: row.visibility,
+    throttlingPolicy: row.throttling_policy,
     homeDc: row.home_dc,
     revision: row.stream_version,
   };

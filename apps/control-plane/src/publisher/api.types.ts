@@ -84,6 +84,8 @@ export class Api {
   @Field(() => [Operation]) operations!: Operation[];
   @Field(() => [String]) tiers!: string[];
   @Field() visibility!: string;
+  @Field(() => String, { nullable: true, description: 'Throttling policy for the API as a whole (every caller, per gateway), or null' })
+  throttlingPolicy!: string | null;
   @Field({ description: 'The DC that created it, which owns it in active-active mode' }) homeDc!: string;
   @Field(() => Int, { description: 'Stream version; pass it as expectedRevision to update without overwriting a concurrent change' })
   revision!: number;
@@ -103,6 +105,11 @@ export class CreateApiInput {
   operations?: OperationInput[];
 
   @Field({ nullable: true }) @visibilityRules() visibility?: string;
+
+  @Field(() => String, { nullable: true, description: 'A throttling policy for the API as a whole, on top of the tiers. Default: none' })
+  @IsOptional()
+  @IsString()
+  throttlingPolicy?: string | null;
 }
 
 @InputType()
@@ -113,6 +120,11 @@ export class UpdateApiInput {
   @Field(() => [String], { nullable: true }) @tiersRules() tiers?: string[];
   @Field(() => [OperationInput], { nullable: true }) @operationsRules() operations?: OperationInput[];
   @Field({ nullable: true }) @visibilityRules() visibility?: string;
+
+  @Field(() => String, { nullable: true, description: 'The API-wide throttling policy; null removes it' })
+  @IsOptional()
+  @IsString()
+  throttlingPolicy?: string | null;
 
   @Field(() => Int, { nullable: true, description: 'Refuse with CONFLICT unless the API is still at this revision' })
   @IsOptional()

@@ -115,6 +115,9 @@ export class ApiProxy {
     done.applicationId = caller.applicationId;
 
     const limits: Limit[] = [];
+    // The API's own policy first: every caller of the API, anonymous ones too, shares its bucket.
+    const apiPolicy = api.throttlingPolicy ? table.policy(api.throttlingPolicy) : undefined;
+    if (apiPolicy) limits.push({ key: `api\n${api.id}`, policy: apiPolicy });
     if (caller.applicationId !== null) {
       const subscription = table.subscription(caller.applicationId, api.id);
       if (!subscription) return refuse(403, 'NOT_SUBSCRIBED', 'the application is not subscribed to this API');

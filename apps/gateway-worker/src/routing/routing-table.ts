@@ -15,6 +15,8 @@ export interface RoutedApi {
   upstreamTimeoutMs: number;
   operations: OperationRoute[];
   tiers: string[];
+  /** The API's own throttling policy (every caller shares it), or null; undefined in snapshots written before it existed. */
+  throttlingPolicy?: string | null;
   homeDc: string;
   /** Event id of `api.created`: the deterministic tie-break when two live APIs claim one context and version. */
   createdBy: string;
@@ -403,7 +405,7 @@ export class RoutingTable {
 
   private onApiCreated(event: EventEnvelope<CurrentPayload<'api.created'>>): ApplyOutcome {
     if (!isEventOf(event, 'api.created')) return 'ignored';
-    const { name, version, context, upstreamUrls, upstreamTimeoutMs, operations, tiers } = event.payload;
+    const { name, version, context, upstreamUrls, upstreamTimeoutMs, operations, tiers, throttlingPolicy } = event.payload;
     this.putApi({
       id: event.streamId,
       name,
@@ -414,6 +416,7 @@ export class RoutingTable {
       upstreamTimeoutMs,
       operations: operations.map(({ method, path, auth }) => ({ method, path, auth })),
       tiers: [...tiers],
+      throttlingPolicy: throttlingPolicy ?? null,
       homeDc: event.originDc,
       createdBy: event.eventId,
     });
@@ -423,7 +426,7 @@ export class RoutingTable {
   private onApiUpdated(event: EventEnvelope<CurrentPayload<'api.updated'>>): ApplyOutcome {
     const api = this.apis.get(event.streamId);
     if (!api || !isEventOf(event, 'api.updated')) return 'ignored';
-    const { name, upstreamUrls, upstreamTimeoutMs, operations, tiers } = event.payload;
+    const { name, upstreamUrls, upstreamTimeoutMs, operations, tiers, throttlingPolicy } = event.payload;
     if (name !== undefined) api.name = name;
     if (upstreamUrls !== undefined) api.upstreamUrls = [...upstreamUrls];
     if (upstreamTimeoutMs !== undefined) api.upstreamTimeoutMs = upstreamTimeoutMs;
@@ -432,6 +435,7 @@ export class RoutingTable {
       this.compiled.delete(api.id);
     }
     if (tiers !== undefined) api.tiers = [...tiers];
+    if (throttlingPolicy !== undefined) api.throttlingPolicy = throttlingPolicy;
     return 'applied';
   }
 

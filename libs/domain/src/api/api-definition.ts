@@ -29,10 +29,15 @@ export interface ApiDefinition {
   operations: Operation[];
   tiers: string[];
   visibility: Visibility;
+  /** A throttling policy for the API as a whole (every caller, per gateway), or null for none. Absent in events before it existed. */
+  throttlingPolicy: string | null;
 }
 
 /** The fields an update may change: context and version identify the API on the gateway, so they never change. */
-export type MutableApiFields = Pick<ApiDefinition, 'name' | 'upstreamUrls' | 'upstreamTimeoutMs' | 'operations' | 'tiers' | 'visibility'>;
+export type MutableApiFields = Pick<
+  ApiDefinition,
+  'name' | 'upstreamUrls' | 'upstreamTimeoutMs' | 'operations' | 'tiers' | 'visibility' | 'throttlingPolicy'
+>;
 
 /** Routable states: gateways forward traffic for these. */
 export const ROUTABLE_API_STATES: readonly ApiLifecycle[] = ['PUBLISHED', 'DEPRECATED'];
@@ -86,7 +91,7 @@ export function checkMutableFields(
   availableTiers: readonly string[],
   check: InputCheck,
 ): InputCheck {
-  const { name, upstreamUrls, upstreamTimeoutMs, operations, tiers, visibility } = fields;
+  const { name, upstreamUrls, upstreamTimeoutMs, operations, tiers, visibility, throttlingPolicy } = fields;
   if (name !== undefined) {
     check.require(isNonBlank(name) && name.trim().length <= API_NAME_MAX_LENGTH, 'name', `must be 1..${API_NAME_MAX_LENGTH} characters`);
   }
@@ -119,6 +124,9 @@ export function checkMutableFields(
   if (visibility !== undefined) {
     check.require((VISIBILITIES as readonly unknown[]).includes(visibility), 'visibility', 'must be public or private');
   }
+  if (throttlingPolicy !== undefined && throttlingPolicy !== null) {
+    check.require(availableTiers.includes(throttlingPolicy), 'throttlingPolicy', `unknown throttling policy: ${throttlingPolicy}`);
+  }
   return check;
 }
 
@@ -131,5 +139,6 @@ export function normaliseMutableFields(fields: Partial<Readonly<MutableApiFields
   if (fields.operations !== undefined) out.operations = fields.operations.map(({ method, path, auth }) => ({ method, path, auth }));
   if (fields.tiers !== undefined) out.tiers = distinct(fields.tiers);
   if (fields.visibility !== undefined) out.visibility = fields.visibility;
+  if (fields.throttlingPolicy !== undefined) out.throttlingPolicy = fields.throttlingPolicy;
   return out;
 }

@@ -32,6 +32,7 @@ const created: ApiEvent = {
     operations: [{ method: '*', path: '/*', auth: 'apikey' }],
     tiers: TIERS,
     visibility: 'public',
+    throttlingPolicy: null,
   },
 };
 const published: ApiEvent = { type: 'api.published', data: {} };
@@ -210,6 +211,15 @@ describe('CreateApi', () => {
     given(apiDecider, []).when(createApi({ name })).thenThrows('API.INVALID_INPUT', ['name']);
   });
 
+  it('takes a throttling policy for the API as a whole, and refuses one that does not exist', () => {
+    given(apiDecider, [])
+      .when(createApi({ throttlingPolicy: 'Silver' }))
+      .then([{ type: 'api.created', data: { ...created.data, throttlingPolicy: 'Silver' } } as ApiEvent]);
+    given(apiDecider, [])
+      .when(createApi({ throttlingPolicy: 'Platinum' }))
+      .thenThrows('API.INVALID_INPUT', ['throttlingPolicy']);
+  });
+
   it('refuses an unknown visibility', () => {
     given(apiDecider, [])
       .when(createApi({ visibility: 'secret' as never }))
@@ -273,6 +283,18 @@ describe('UpdateApi', () => {
       .then([{ type: 'api.updated', data: { upstreamTimeoutMs: 1000, tiers: ['Gold'] } }]);
   });
 
+  it('sets and removes the API throttling policy (null removes it)', () => {
+    given(apiDecider, [created])
+      .when({ type: 'UpdateApi', data: { throttlingPolicy: 'Gold', availableTiers: TIERS } })
+      .then([{ type: 'api.updated', data: { throttlingPolicy: 'Gold' } }]);
+    given(apiDecider, [created])
+      .when({ type: 'UpdateApi', data: { throttlingPolicy: null, availableTiers: TIERS } })
+      .then([{ type: 'api.updated', data: { throttlingPolicy: null } }]);
+    given(apiDecider, [created])
+      .when({ type: 'UpdateApi', data: { throttlingPolicy: 'Platinum', availableTiers: TIERS } })
+      .thenThrows('API.INVALID_INPUT', ['throttlingPolicy']);
+  });
+
   it('refuses to change a RETIRED API', () => {
     given(apiDecider, HISTORY.RETIRED)
       .when({ type: 'UpdateApi', data: { name: 'New', availableTiers: TIERS } })
@@ -299,6 +321,13 @@ describe('UpdateApi', () => {
 });
 
 describe('Api evolve', () => {
+  it('reads an api.created written before throttling policies existed as having none', () => {
+    const { throttlingPolicy: _absent, ...older } = created.data as Extract<ApiEvent, { type: 'api.created' }>['data'];
+    void _absent;
+    const state = apiDecider.evolve(apiDecider.initialState(), { type: 'api.created', data: older });
+    expect(state).toMatchObject({ status: 'CREATED', throttlingPolicy: null });
+  });
+
   it('is a fold: rebuilding state from the emitted events gives the same state', () => {
     const state = expectReplayToRebuildState(apiDecider, [
       createApi(),

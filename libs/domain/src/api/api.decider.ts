@@ -30,6 +30,7 @@ export interface CreateApiData {
   operations?: readonly Operation[];
   tiers?: readonly string[];
   visibility?: Visibility;
+  throttlingPolicy?: string | null;
   availableTiers: readonly string[];
   liveApis: readonly LiveApi[];
 }
@@ -46,8 +47,8 @@ export type ApiCommand =
   | Message<'BlockApi', NoData>
   | Message<'UnblockApi', NoData>;
 
-/** `api.created` v2 payload. */
-export type ApiCreatedData = ApiDefinition;
+/** `api.created` v2 payload; `throttlingPolicy` is absent in events written before it existed (read as null). */
+export type ApiCreatedData = Omit<ApiDefinition, 'throttlingPolicy'> & { throttlingPolicy?: string | null };
 /** `api.updated` v1 payload: the fields the update gave, nothing else. */
 export type ApiUpdatedData = Partial<MutableApiFields>;
 
@@ -107,6 +108,7 @@ function create(data: CreateApiData, state: ApiState): ApiEvent[] {
     operations: [...(data.operations ?? DEFAULT_OPERATIONS)],
     tiers: [...(data.tiers ?? data.availableTiers)],
     visibility: data.visibility ?? DEFAULT_VISIBILITY,
+    throttlingPolicy: data.throttlingPolicy ?? null,
   };
   checkMutableFields(fields, data.availableTiers, new InputCheck())
     .require(isValidContext(data.context), 'context', 'must be "/" followed by "/"-separated segments of 1..64 characters [a-z0-9-]')
@@ -145,7 +147,7 @@ const STATUS_AFTER: Record<Exclude<ApiEvent['type'], 'api.created' | 'api.update
 export function evolve(state: ApiState, event: ApiEvent): ApiState {
   switch (event.type) {
     case 'api.created':
-      return { ...event.data, status: 'CREATED' };
+      return { ...event.data, throttlingPolicy: event.data.throttlingPolicy ?? null, status: 'CREATED' };
     case 'api.updated':
       return state.status === 'EMPTY' ? state : { ...state, ...event.data };
     case 'api.published':

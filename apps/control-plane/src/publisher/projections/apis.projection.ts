@@ -16,6 +16,7 @@ const UPDATABLE: Record<string, string> = {
   operations: 'operations',
   tiers: 'tiers',
   visibility: 'visibility',
+  throttlingPolicy: 'throttling_policy',
 };
 
 /** `rm_apis`: one row per API with its current definition and lifecycle state. */
@@ -28,8 +29,8 @@ export class ApisProjection implements Projection {
     const p = event.payload as Record<string, unknown>;
     if (event.type === 'api.created') {
       await tx.query(
-        `INSERT INTO rm_apis (id, name, version, context, state, upstream_urls, upstream_timeout_ms, operations, tiers, visibility, home_dc, stream_version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'CREATED', $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+        `INSERT INTO rm_apis (id, name, version, context, state, upstream_urls, upstream_timeout_ms, operations, tiers, visibility, home_dc, stream_version, created_at, updated_at, throttling_policy)
+         VALUES ($1, $2, $3, $4, 'CREATED', $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)`,
         [
           event.streamId,
           p.name,
@@ -43,6 +44,7 @@ export class ApisProjection implements Projection {
           event.originDc,
           event.version,
           event.occurredAt,
+          p.throttlingPolicy ?? null,
         ],
       );
       return;
@@ -52,7 +54,7 @@ export class ApisProjection implements Projection {
       const values: unknown[] = [event.streamId, event.version, event.occurredAt];
       for (const [field, column] of Object.entries(UPDATABLE)) {
         if (p[field] === undefined) continue;
-        values.push(typeof p[field] === 'object' ? JSON.stringify(p[field]) : p[field]);
+        values.push(p[field] !== null && typeof p[field] === 'object' ? JSON.stringify(p[field]) : p[field]);
         sets.push(`${column} = $${values.length}`);
       }
       await tx.query(`UPDATE rm_apis SET ${[...sets, 'stream_version = $2', 'updated_at = $3'].join(', ')} WHERE id = $1`, values);

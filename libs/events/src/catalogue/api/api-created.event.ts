@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsIn, IsInt, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
 import { EachHttpUrl, EachString, IsApiContext, IsApiVersion, IsHttpUrl } from '../field-rules';
 import { API_VISIBILITIES, Operation } from './operation';
 
@@ -37,6 +37,11 @@ export class ApiCreatedV2 {
 
   @IsIn(API_VISIBILITIES)
   visibility!: (typeof API_VISIBILITIES)[number];
+
+  /** A throttling policy for the API as a whole (every caller, per gateway); absent (older events) or null for none. */
+  @IsOptional()
+  @IsString()
+  throttlingPolicy?: string | null;
 }
 
 /** `api.created` v1 (history): one upstream, no timeout, no visibility. Upcast to v2 on read. */

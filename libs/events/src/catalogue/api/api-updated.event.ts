@@ -8,7 +8,7 @@ import { API_VISIBILITIES, Operation } from './operation';
  * `api.updated` v1: a change of the fields given (at least one). A field given
  * here obeys the same rule as in `api.created` v2, since it replaces that value.
  */
-@AtLeastOneOf(['name', 'upstreamUrls', 'upstreamTimeoutMs', 'operations', 'tiers', 'visibility'])
+@AtLeastOneOf(['name', 'upstreamUrls', 'upstreamTimeoutMs', 'operations', 'tiers', 'visibility', 'throttlingPolicy'])
 export class ApiUpdatedV1 {
   @IsOptional()
   @IsString()
@@ -41,4 +41,9 @@ export class ApiUpdatedV1 {
   @IsOptional()
   @IsIn(API_VISIBILITIES)
   visibility?: (typeof API_VISIBILITIES)[number];
+
+  /** The API's own throttling policy; null removes it. */
+  @IsOptional()
+  @IsString()
+  throttlingPolicy?: string | null;
 }
