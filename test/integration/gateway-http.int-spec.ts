@@ -365,6 +365,8 @@ describe("the gateway's HTTP/1.1 server", () => {
       'GET / HTTP/1.1\nhost: x\r\n\r\n',
       'GET / HTTP/1.1\r\nhost : x\r\n\r\n',
       'POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
+      'GET / HTTP/1.1\r\n\r\n',
+      'GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n',
     ]) {
       const wire = await talk(server.port, bad);
       expect({ bad, status: statuses(wire)[0] }).toEqual({ bad, status: 400 });

@@ -69,6 +69,8 @@ describe('HTTP/1.1 request heads', () => {
     ['a method that is not a token', 'G(T / HTTP/1.1\r\n\r\n', 400],
     ['a missing version', 'GET /\r\n\r\n', 400],
     ['HTTP/2.0 in an HTTP/1 line', 'GET / HTTP/2.0\r\n\r\n', 505],
+    ['an HTTP/1.1 request without Host', 'GET / HTTP/1.1\r\nX: y\r\n\r\n', 400],
+    ['two Host headers', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400],
     ['a garbled version', 'GET / HTTX/1.1\r\n\r\n', 400],
   ])('refuses %s', (_name, text, status) => {
     expect(refusal(() => request(text))?.status).toBe(status);
@@ -81,7 +83,7 @@ describe('HTTP/1.1 request heads', () => {
 });
 
 describe('HTTP/1.1 request framing', () => {
-  const framing = (headers: string, version = '1.1') => requestFraming(request(`POST / HTTP/${version}\r\n${headers}\r\n`));
+  const framing = (headers: string, version = '1.1') => requestFraming(request(`POST / HTTP/${version}\r\nHost: gw\r\n${headers}\r\n`));
 
   it('reads Content-Length and chunked, and no body without either', () => {
     expect(framing('Content-Length: 12\r\n')).toEqual({ kind: 'length', length: 12 });

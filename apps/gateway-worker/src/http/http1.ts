@@ -42,6 +42,7 @@ export interface HeaderFields {
   /** How often Content-Length and Transfer-Encoding occur (repeats are refused, not joined). */
   contentLengths: number;
   transferEncodings: number;
+  hosts: number;
 }
 
 export interface RequestHead extends HeaderFields {
@@ -91,6 +92,9 @@ export function parseRequestHead(buffer: Buffer, from: number, end: number): Req
   if (line[3] !== '1' || (line[4] !== '1' && line[4] !== '0'))
     throw new HttpSyntaxError(505, 'the request line must end with HTTP/1.1 or HTTP/1.0');
   const head = headerFields(lines, 400) as RequestHead;
+  // RFC 9112 §3.2: an HTTP/1.1 request without a Host, or with more than one, gets 400 (two hops could pick different ones).
+  if (head.hosts > 1 || (head.hosts === 0 && line[4] === '1'))
+    throw new HttpSyntaxError(400, 'an HTTP/1.1 request must carry exactly one Host header');
   head.method = line[1];
   head.target = line[2];
   head.minor = line[4] === '1' ? 1 : 0;
@@ -116,6 +120,7 @@ function headerFields(lines: string[], status: number): HeaderFields {
   const fields = new Map<string, string>();
   let contentLengths = 0;
   let transferEncodings = 0;
+  let hosts = 0;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (CONTROL.test(line)) throw new HttpSyntaxError(status, 'a line does not end with CRLF, or holds a control character');
@@ -135,10 +140,11 @@ function headerFields(lines: string[], status: number): HeaderFields {
     const lower = name.toLowerCase();
     if (lower === 'content-length') contentLengths++;
     else if (lower === 'transfer-encoding') transferEncodings++;
+    else if (lower === 'host') hosts++;
     const existing = fields.get(lower);
     fields.set(lower, existing === undefined ? value : `${existing}, ${value}`);
   }
-  return { raw, fields, contentLengths, transferEncodings };
+  return { raw, fields, contentLengths, transferEncodings, hosts };
 }
 
 function isBlank(code: number): boolean {
