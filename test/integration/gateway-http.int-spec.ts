@@ -204,6 +204,33 @@ describe("the gateway's HTTP/1.1 upstream pool", () => {
     expect(waits).toBeGreaterThan(0);
   });
 
+  it('lets a slow upload that keeps moving take longer than the timeout, which counts from its last byte', async () => {
+    const p = pool();
+    const answer = new Promise<Answer>((resolve, reject) => {
+      let head: ResponseHead | undefined;
+      const chunks: Buffer[] = [];
+      const upload = p.request(
+        { method: 'POST', path: '/count', headers: [], body: { kind: 'chunked' }, timeoutMs: 300 },
+        {
+          onHead: (h) => (head = h),
+          onData: (data) => chunks.push(Buffer.from(data)),
+          onEnd: () => resolve({ status: head!.status, headers: {}, body: Buffer.concat(chunks).toString() }),
+          onError: reject,
+        },
+      );
+      // Ten parts 100 ms apart: a second in all, more than three times the timeout.
+      let sent = 0;
+      const timer = setInterval(() => {
+        upload.write(Buffer.from('0123456789'));
+        if (++sent === 10) {
+          clearInterval(timer);
+          upload.end();
+        }
+      }, 100);
+    });
+    expect(JSON.parse((await answer).body)).toMatchObject({ bytes: 100 });
+  });
+
   it('survives the upstream closing idle connections (its keep-alive timeout is shorter than ours)', async () => {
     const p = pool(1);
     for (let i = 0; i < 3; i++) {

@@ -38,7 +38,11 @@ export interface UpstreamRequest {
   headers: readonly string[];
   /** How the request body will come through `Exchange.write`: none, a known length, or chunked. */
   body: Framing;
-  /** The response head must come within this time, and each part of its body within this time of the last. */
+  /**
+   * The response head must come within this time of the request's last byte
+   * (a slow upload that keeps moving does not time out), and each part of its
+   * body within this time of the last.
+   */
   timeoutMs: number;
 }
 
@@ -271,6 +275,8 @@ class UpstreamConnection {
 
   writeBody(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
+    // An upload in progress is activity: the upstream cannot answer before it ends, so the wait for its head restarts.
+    this.timer?.refresh();
     if (!this.chunkedBody) return this.socket.write(chunk);
     this.socket.cork();
     this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
@@ -281,6 +287,7 @@ class UpstreamConnection {
   }
 
   endBody(): void {
+    this.timer?.refresh();
     if (this.chunkedBody) this.socket.write('0\r\n\r\n', 'latin1');
   }
 
