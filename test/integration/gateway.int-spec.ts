@@ -428,10 +428,12 @@ describe('the gateway worker', () => {
         const decoded = decodeUsageRecord(value);
         return decoded.ok && decoded.record.gatewayId === gatewayId && decoded.record.apiId === apiId ? decoded.record : null;
       },
-      (records) => records.some((r) => r.status === 429) && records.some((r) => r.status === 200),
+      (records) => records.some((r) => r.status === 429) && records.some((r) => r.status === 200 && r.method === 'POST'),
       30_000,
     );
     expect(usage.find((r) => r.status === 200)).toMatchObject({ dc: 'dc1', apiId, applicationId: appId, method: 'GET' });
+    // The 500-byte upload of the first test, counted as the request's size.
+    expect(usage.find((r) => r.status === 200 && r.method === 'POST')).toMatchObject({ requestBytes: 500 });
 
     const heartbeats = await readRecordsUntil<GatewayHeartbeat>(
       kafka,

@@ -122,14 +122,14 @@ function refreshDate(now: number): void {
 
 /** A request whose head has been read; its body (if any) comes through `readBody`. */
 export class ServerRequest {
-  /** Every body byte has been read (true at once for a request without a body). */
-  complete: boolean;
   /** The client sent `Expect: 100-continue` and waits for it before its body. */
   readonly expectsContinue: boolean;
   /** @internal */
   sink: BodySink | null = null;
   /** @internal */
   backlog: Buffer[] | null = null;
+  /** @internal Reads this request's body from the connection's bytes; it outlives the connection's interest in the request. */
+  readonly body: BodyReader;
 
   constructor(
     readonly method: string,
@@ -143,8 +143,13 @@ export class ServerRequest {
     readonly remoteAddress: string,
     private readonly connection: Connection,
   ) {
-    this.complete = framing.kind === 'none';
+    this.body = new BodyReader(framing, (data) => connection.bodyData(this, data));
     this.expectsContinue = !this.complete && headers.get('expect')?.toLowerCase() === '100-continue';
+  }
+
+  /** Every body byte has been read (true at once for a request without a body). */
+  get complete(): boolean {
+    return this.body.done;
   }
 
   get hasBody(): boolean {
@@ -153,7 +158,7 @@ export class ServerRequest {
 
   /** Payload bytes of the body read so far. */
   get bodyBytes(): number {
-    return this.connection.bodyBytes(this);
+    return this.body.bytes;
   }
 
   /** Starts the body flowing to `sink` (answering `Expect: 100-continue` if the client waits for it). */
@@ -310,7 +315,7 @@ export class ServerResponse {
 /** One client connection: reads requests one at a time (pipelined ones wait their turn) and writes their responses in order. */
 class Connection {
   private pending: Buffer | null = null;
-  private current: { req: ServerRequest; res: ServerResponse; body: BodyReader } | null = null;
+  private current: { req: ServerRequest; res: ServerResponse } | null = null;
   private headStartedAt = 0;
   private idleSince = Date.now();
   private closeRequested = false;
@@ -325,7 +330,7 @@ class Connection {
     socket.on('error', () => socket.destroy());
     socket.on('end', () => {
       // A half-closed client gets its current response, then the connection ends; a truncated body is an aborted request.
-      if (this.current && !this.current.body.done) socket.destroy();
+      if (this.current && !this.current.req.complete) socket.destroy();
       else if (!this.current) socket.end();
       else this.closeRequested = true;
     });
@@ -360,10 +365,6 @@ class Connection {
     return this.closeRequested || this.server.isClosing || !keepsAlive(req.headers, req.minor) || (!req.complete && !req.sink);
   }
 
-  bodyBytes(req: ServerRequest): number {
-    return this.current?.req === req ? this.current.body.bytes : 0;
-  }
-
   attachSink(req: ServerRequest, sink: BodySink): void {
     if (this.current?.req !== req || req.sink) return;
     req.sink = sink;
@@ -377,7 +378,7 @@ class Connection {
       sink.end();
       return;
     }
-    if (req.expectsContinue && this.current.body.bytes === 0) this.write('HTTP/1.1 100 Continue\r\n\r\n');
+    if (req.expectsContinue && req.bodyBytes === 0) this.write('HTTP/1.1 100 Continue\r\n\r\n');
   }
 
   responseFinished(req: ServerRequest, closeAfter: boolean): void {
@@ -410,14 +411,14 @@ class Connection {
       while (at < buffer.length) {
         const current = this.current;
         if (current) {
-          if (current.body.done) {
+          if (current.req.complete) {
             // The next request waits until this response is out (responses go in request order); a client that piles up more waits too.
             this.pending = buffer.subarray(at);
             if (this.pending.length > MAX_HEAD_BYTES) this.socket.pause();
             return;
           }
-          at += current.body.read(buffer, at);
-          if (current.body.done) this.bodyDone(current.req);
+          at += current.req.body.read(buffer, at);
+          if (current.req.complete) current.req.sink?.end();
           continue;
         }
         if (this.closeRequested) return;
@@ -438,8 +439,7 @@ class Connection {
         const framing = requestFraming(head);
         const req = new ServerRequest(head.method, head.target, head.minor, head.fields, head.raw, framing, this.remoteAddress, this);
         const res = new ServerResponse(req, this);
-        const body = new BodyReader(framing, (data) => this.bodyData(req, data));
-        this.current = { req, res, body };
+        this.current = { req, res };
         this.server.dispatch(req, res);
       }
     } catch (error) {
@@ -448,18 +448,14 @@ class Connection {
     }
   }
 
-  private bodyData(req: ServerRequest, data: Buffer): void {
+  /** @internal */
+  bodyData(req: ServerRequest, data: Buffer): void {
     if (req.sink) req.sink.data(data);
     else {
       // Not taken (yet): kept (socket reads are fresh buffers, never reused). A handler that never takes it gets its connection closed.
       (req.backlog ??= []).push(data);
       if (req.backlog.length > 16) this.socket.pause();
     }
-  }
-
-  private bodyDone(req: ServerRequest): void {
-    req.complete = true;
-    req.sink?.end();
   }
 
   /** A request the gateway cannot read gets the JSON error of DESIGN.md section 8, and the connection ends (its framing is unknown). */
