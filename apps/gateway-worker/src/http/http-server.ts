@@ -1,6 +1,17 @@
 import { STATUS_CODES } from 'node:http';
 import { createServer, Server, Socket } from 'node:net';
-import { BodyReader, Framing, headEnd, HttpSyntaxError, keepsAlive, MAX_HEAD_BYTES, parseRequestHead, requestFraming } from './http1';
+import {
+  BodyReader,
+  Framing,
+  headEnd,
+  HttpSyntaxError,
+  keepsAlive,
+  LAST_CHUNK,
+  MAX_HEAD_BYTES,
+  parseRequestHead,
+  requestFraming,
+  writeChunk,
+} from './http1';
 
 /**
  * The gateway's HTTP/1.1 server, on `node:net`: one read and, for a buffered
@@ -221,14 +232,7 @@ export class ServerResponse {
   /** Writes part of a streamed body; false once the socket's buffer is full (wait for `onDrain`). */
   write(chunk: Buffer): boolean {
     if (this.req.method === 'HEAD' || chunk.length === 0) return true;
-    if (!this.chunked) return this.connection.write(chunk);
-    const socket = this.connection.socket;
-    socket.cork();
-    socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-    socket.write(chunk);
-    const more = socket.write('\r\n', 'latin1');
-    socket.uncork();
-    return more;
+    return this.chunked ? writeChunk(this.connection.socket, chunk) : this.connection.write(chunk);
   }
 
   /** Calls `listener` once the socket can take more. */
@@ -239,7 +243,7 @@ export class ServerResponse {
 
   end(): void {
     if (this.finished) return;
-    if (this.chunked) this.connection.write('0\r\n\r\n');
+    if (this.chunked) this.connection.write(LAST_CHUNK);
     this.finish();
   }
 
@@ -277,12 +281,11 @@ export class ServerResponse {
     this.statusCode = status;
     let lines = '';
     let hasLength = false;
-    let hasTransferEncoding = false;
     const add = (name: string, value: string | number): void => {
       const lower = name.toLowerCase();
       if (lower === 'content-length') hasLength = true;
-      else if (lower === 'transfer-encoding') hasTransferEncoding = true;
-      else if (lower === 'connection' || lower === 'date') return;
+      // The server frames the body and manages the connection itself: a caller's own values would contradict what it writes.
+      else if (lower === 'transfer-encoding' || lower === 'connection' || lower === 'date') return;
       lines += `${name}: ${value}\r\n`;
     };
     if (Array.isArray(headers)) {
@@ -295,7 +298,7 @@ export class ServerResponse {
       }
     }
     const bodiless = status === 204 || status === 304 || status < 200;
-    if (!hasLength && !hasTransferEncoding && !bodiless) {
+    if (!hasLength && !bodiless) {
       if (whole) {
         if (this.req.method !== 'HEAD' || length > 0) lines += `content-length: ${length}\r\n`;
       } else if (this.req.minor === 1) {

@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+
 /**
  * HTTP/1.1 message syntax (RFC 9112), strict, for both sides of the gateway:
  * request heads from clients, response heads from upstreams, and the body
@@ -380,6 +382,19 @@ function hexDigit(byte: number): number {
   const lower = byte | 0x20;
   if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
   return -1;
+}
+
+/** The end of a chunked body (no trailers). */
+export const LAST_CHUNK = '0\r\n\r\n';
+
+/** Writes `chunk` as one chunk of a chunked body, framing and data in one system call; false once the socket's buffer is full. */
+export function writeChunk(socket: Socket, chunk: Buffer): boolean {
+  socket.cork();
+  socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+  socket.write(chunk);
+  const more = socket.write('\r\n', 'latin1');
+  socket.uncork();
+  return more;
 }
 
 /** `name: value\r\n` lines for a head being written; values come from parsed heads or the gateway itself, so they hold no CR or LF. */

@@ -7,10 +7,12 @@ import {
   headerLines,
   HttpSyntaxError,
   keepsAlive,
+  LAST_CHUNK,
   MAX_HEAD_BYTES,
   parseResponseHead,
   ResponseHead,
   responseFraming,
+  writeChunk,
 } from './http1';
 
 /**
@@ -224,7 +226,6 @@ class UpstreamConnection {
   private connected = false;
   private served = 0;
   private pending: Buffer | null = null;
-  private head: ResponseHead | null = null;
   private body: BodyReader | null = null;
   private reusable = true;
   private timer: NodeJS.Timeout | null = null;
@@ -277,18 +278,12 @@ class UpstreamConnection {
     if (chunk.length === 0) return true;
     // An upload in progress is activity: the upstream cannot answer before it ends, so the wait for its head restarts.
     this.timer?.refresh();
-    if (!this.chunkedBody) return this.socket.write(chunk);
-    this.socket.cork();
-    this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-    this.socket.write(chunk);
-    const more = this.socket.write('\r\n', 'latin1');
-    this.socket.uncork();
-    return more;
+    return this.chunkedBody ? writeChunk(this.socket, chunk) : this.socket.write(chunk);
   }
 
   endBody(): void {
     this.timer?.refresh();
-    if (this.chunkedBody) this.socket.write('0\r\n\r\n', 'latin1');
+    if (this.chunkedBody) this.socket.write(LAST_CHUNK, 'latin1');
   }
 
   private send(exchange: Exchange): void {
@@ -347,7 +342,6 @@ class UpstreamConnection {
         }
         const framing = responseFraming(head, exchange.request.method);
         this.reusable = keepsAlive(head.fields, head.minor) && framing.kind !== 'close';
-        this.head = head;
         this.body = new BodyReader(framing, (data) => this.current?.handler.onData(data));
         exchange.handler.onHead(head);
         if (this.current !== exchange) return; // aborted from within onHead
@@ -365,7 +359,6 @@ class UpstreamConnection {
   private complete(): void {
     const exchange = this.current!;
     this.current = null;
-    this.head = null;
     this.body = null;
     this.stopTimer();
     this.served++;
