@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AddressInfo, connect, createServer as createNetServer, Server as NetServer, Socket } from 'node:net';
 import type { ResponseHead } from '../../apps/gateway-worker/src/http/http1';
 import { HttpServer, ServerRequest, ServerResponse } from '../../apps/gateway-worker/src/http/http-server';
-import { UpstreamError, UpstreamPool, UpstreamRequest } from '../../apps/gateway-worker/src/http/upstream-pool';
+import { Exchange, UpstreamError, UpstreamPool, UpstreamRequest } from '../../apps/gateway-worker/src/http/upstream-pool';
 import { freePort } from '../../tools/infra/free-port';
 
 /**
@@ -23,11 +23,11 @@ interface Answer {
   body: string;
 }
 
-/** One exchange through `pool`, its body collected. */
+/** One exchange through `pool`, its response body collected; `send` writes the request body, if any. */
 function exchange(
   pool: UpstreamPool,
   request: Partial<UpstreamRequest> & { body?: UpstreamRequest['body'] },
-  body?: Buffer,
+  send?: (upload: Exchange) => void,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let head: ResponseHead | undefined;
@@ -42,11 +42,16 @@ function exchange(
         onError: reject,
       },
     );
-    if (body) {
-      started.write(body);
-      started.end();
-    }
+    send?.(started);
   });
+}
+
+/** A request body sent whole. */
+function whole(body: string): (upload: Exchange) => void {
+  return (upload) => {
+    upload.write(Buffer.from(body));
+    upload.end();
+  };
 }
 
 /** Writes `bytes` to the server and collects what comes back until it closes the connection (or `untilText` appears). */
@@ -160,9 +165,9 @@ describe("the gateway's HTTP/1.1 upstream pool", () => {
 
   it('sends bodies by length and chunked, and reads a chunked response', async () => {
     const p = pool();
-    const byLength = JSON.parse((await exchange(p, { method: 'POST', body: { kind: 'length', length: 5 } }, Buffer.from('hello'))).body);
+    const byLength = JSON.parse((await exchange(p, { method: 'POST', body: { kind: 'length', length: 5 } }, whole('hello'))).body);
     expect(byLength).toMatchObject({ method: 'POST', body: 'hello', te: null, host: origin.host });
-    const chunked = JSON.parse((await exchange(p, { method: 'PUT', body: { kind: 'chunked' } }, Buffer.from('streamed'))).body);
+    const chunked = JSON.parse((await exchange(p, { method: 'PUT', body: { kind: 'chunked' } }, whole('streamed'))).body);
     expect(chunked).toMatchObject({ method: 'PUT', body: 'streamed', te: 'chunked' });
     expect((await exchange(p, { path: '/chunked' })).body).toBe('abcd');
   });
@@ -173,18 +178,7 @@ describe("the gateway's HTTP/1.1 upstream pool", () => {
     const total = 256;
     const expectedSum = (checksum(chunk) * total) % 65521;
     let waits = 0;
-    const answer = new Promise<Answer>((resolve, reject) => {
-      let head: ResponseHead | undefined;
-      const chunks: Buffer[] = [];
-      const upload = p.request(
-        { method: 'POST', path: '/count', headers: [], body: { kind: 'chunked' }, timeoutMs: 10_000 },
-        {
-          onHead: (h) => (head = h),
-          onData: (data) => chunks.push(Buffer.from(data)),
-          onEnd: () => resolve({ status: head!.status, headers: {}, body: Buffer.concat(chunks).toString() }),
-          onError: reject,
-        },
-      );
+    const result = await exchange(p, { method: 'POST', path: '/count', body: { kind: 'chunked' }, timeoutMs: 10_000 }, (upload) => {
       let sent = 0;
       const pump = (): void => {
         while (sent < total) {
@@ -199,25 +193,13 @@ describe("the gateway's HTTP/1.1 upstream pool", () => {
       };
       pump();
     });
-    const result = await answer;
     expect(JSON.parse(result.body)).toEqual({ bytes: total * chunk.length, sum: expectedSum });
     expect(waits).toBeGreaterThan(0);
   });
 
   it('lets a slow upload that keeps moving take longer than the timeout, which counts from its last byte', async () => {
     const p = pool();
-    const answer = new Promise<Answer>((resolve, reject) => {
-      let head: ResponseHead | undefined;
-      const chunks: Buffer[] = [];
-      const upload = p.request(
-        { method: 'POST', path: '/count', headers: [], body: { kind: 'chunked' }, timeoutMs: 300 },
-        {
-          onHead: (h) => (head = h),
-          onData: (data) => chunks.push(Buffer.from(data)),
-          onEnd: () => resolve({ status: head!.status, headers: {}, body: Buffer.concat(chunks).toString() }),
-          onError: reject,
-        },
-      );
+    const answer = await exchange(p, { method: 'POST', path: '/count', body: { kind: 'chunked' }, timeoutMs: 300 }, (upload) => {
       // Ten parts 100 ms apart: a second in all, more than three times the timeout.
       let sent = 0;
       const timer = setInterval(() => {
@@ -228,7 +210,7 @@ describe("the gateway's HTTP/1.1 upstream pool", () => {
         }
       }, 100);
     });
-    expect(JSON.parse((await answer).body)).toMatchObject({ bytes: 100 });
+    expect(JSON.parse(answer.body)).toMatchObject({ bytes: 100 });
   });
 
   it('survives the upstream closing idle connections (its keep-alive timeout is shorter than ours)', async () => {
