@@ -8,6 +8,7 @@ import { AddressInfo, connect, createServer as createNetServer, Server as NetSer
 import type { ResponseHead } from '../../apps/gateway-worker/src/http/http1';
 import { HttpServer, ServerRequest, ServerResponse } from '../../apps/gateway-worker/src/http/http-server';
 import { Exchange, UpstreamError, UpstreamPool, UpstreamRequest } from '../../apps/gateway-worker/src/http/upstream-pool';
+import { socketsKind } from '../../apps/gateway-worker/src/http/wire';
 import { freePort } from '../../tools/infra/free-port';
 
 /**
@@ -101,312 +102,321 @@ function statuses(wire: string): number[] {
   return [...wire.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
 }
 
-describe("the gateway's HTTP/1.1 upstream pool", () => {
-  let upstream: HttpNodeServer;
-  let origin: URL;
-  let connections = 0;
-  const pools: UpstreamPool[] = [];
-  const pool = (connectionsMax = 8, keepAliveTimeoutMs = 30_000) => {
-    const created = new UpstreamPool(origin, { connections: connectionsMax, keepAliveTimeoutMs, connectTimeoutMs: 1000 });
-    pools.push(created);
-    return created;
-  };
-
-  beforeAll(async () => {
-    upstream = createHttpServer((req, res) => {
-      if (req.url === '/count') {
-        // Reads slowly (paused every 1 MiB for a moment): the sender must wait rather than buffer the whole body.
-        const reader = slowReader(req);
-        req.on('data', (chunk: Buffer) => reader.data(chunk));
-        req.on('end', () => res.end(JSON.stringify(reader.result())));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString();
-        if (req.url === '/slow') setTimeout(() => res.end('late'), 1500).unref();
-        else if (req.url === '/chunked') {
-          res.write('ab');
-          res.end('cd');
-        } else
-          res.end(
-            JSON.stringify({
-              method: req.method,
-              url: req.url,
-              host: req.headers.host,
-              te: req.headers['transfer-encoding'] ?? null,
-              body,
-            }),
-          );
-      });
-    });
-    upstream.keepAliveTimeout = 200;
-    upstream.on('connection', () => connections++);
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    origin = new URL(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+// Every test below runs on both kinds of sockets under the stack (wire.ts): libuv's handles directly, and node:net.
+describe.each(['raw', 'node'] as const)('on %s sockets', (sockets) => {
+  it(sockets === 'raw' ? 'uses raw sockets: this Node.js has the bindings they need' : 'uses node:net sockets when asked', () => {
+    // Raw falling back to node would run the "raw" tests on node:net; a Node.js upgrade that changes the bindings must show here.
+    expect(socketsKind(sockets)).toBe(sockets);
   });
 
-  afterAll(async () => {
-    await Promise.all(pools.map((p) => p.close()));
-    upstream.closeAllConnections();
-    await new Promise((resolve) => upstream.close(resolve));
-  });
+  describe("the gateway's HTTP/1.1 upstream pool", () => {
+    let upstream: HttpNodeServer;
+    let origin: URL;
+    let connections = 0;
+    const pools: UpstreamPool[] = [];
+    const pool = (connectionsMax = 8, keepAliveTimeoutMs = 30_000) => {
+      const created = new UpstreamPool(origin, { connections: connectionsMax, keepAliveTimeoutMs, connectTimeoutMs: 1000, sockets });
+      pools.push(created);
+      return created;
+    };
 
-  it('keeps a connection alive across requests, and opens no more than its limit under concurrency', async () => {
-    const p = pool(3);
-    const before = connections;
-    for (let i = 0; i < 20; i++) expect((await exchange(p, { path: `/seq/${i}` })).status).toBe(200);
-    expect(connections - before).toBe(1);
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => exchange(p, { path: `/par/${i}` })));
-    expect(answers.map((a) => JSON.parse(a.body).url)).toEqual(Array.from({ length: 30 }, (_, i) => `/par/${i}`));
-    expect(connections - before).toBeLessThanOrEqual(3);
-  });
-
-  it('sends bodies by length and chunked, and reads a chunked response', async () => {
-    const p = pool();
-    const byLength = JSON.parse((await exchange(p, { method: 'POST', body: { kind: 'length', length: 5 } }, whole('hello'))).body);
-    expect(byLength).toMatchObject({ method: 'POST', body: 'hello', te: null, host: origin.host });
-    const chunked = JSON.parse((await exchange(p, { method: 'PUT', body: { kind: 'chunked' } }, whole('streamed'))).body);
-    expect(chunked).toMatchObject({ method: 'PUT', body: 'streamed', te: 'chunked' });
-    expect((await exchange(p, { path: '/chunked' })).body).toBe('abcd');
-  });
-
-  it('streams a 16 MiB chunked request body to a slow upstream, waiting on it rather than buffering', async () => {
-    const p = pool();
-    const chunk = Buffer.alloc(64 * 1024, 'abcdefgh');
-    const total = 256;
-    const expectedSum = (checksum(chunk) * total) % 65521;
-    let waits = 0;
-    const result = await exchange(p, { method: 'POST', path: '/count', body: { kind: 'chunked' }, timeoutMs: 10_000 }, (upload) => {
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < total) {
-          sent++;
-          if (!upload.write(chunk)) {
-            waits++;
-            upload.onDrain(pump);
-            return;
-          }
-        }
-        upload.end();
-      };
-      pump();
-    });
-    expect(JSON.parse(result.body)).toEqual({ bytes: total * chunk.length, sum: expectedSum });
-    expect(waits).toBeGreaterThan(0);
-  });
-
-  it('lets a slow upload that keeps moving take longer than the timeout, which counts from its last byte', async () => {
-    const p = pool();
-    const answer = await exchange(p, { method: 'POST', path: '/count', body: { kind: 'chunked' }, timeoutMs: 300 }, (upload) => {
-      // Ten parts 100 ms apart: a second in all, more than three times the timeout.
-      let sent = 0;
-      const timer = setInterval(() => {
-        upload.write(Buffer.from('0123456789'));
-        if (++sent === 10) {
-          clearInterval(timer);
-          upload.end();
-        }
-      }, 100);
-    });
-    expect(JSON.parse(answer.body)).toMatchObject({ bytes: 100 });
-  });
-
-  it('survives the upstream closing idle connections (its keep-alive timeout is shorter than ours)', async () => {
-    const p = pool(1);
-    for (let i = 0; i < 3; i++) {
-      expect((await exchange(p, { path: `/idle/${i}` })).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  });
-
-  it('fails with timeout when the head is late, and with connect when nothing listens', async () => {
-    const p = pool();
-    await expect(exchange(p, { path: '/slow', timeoutMs: 300 })).rejects.toMatchObject({ kind: 'timeout' });
-    expect((await exchange(p, { path: '/after-timeout' })).status).toBe(200);
-    const nowhere = new UpstreamPool(new URL(`http://127.0.0.1:${await freePort()}`), {
-      connections: 2,
-      keepAliveTimeoutMs: 1000,
-      connectTimeoutMs: 1000,
-    });
-    pools.push(nowhere);
-    const refused = await exchange(nowhere, {}).catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(UpstreamError);
-    expect(refused).toMatchObject({ kind: 'connect', code: 'ECONNREFUSED' });
-  });
-});
-
-describe("the gateway's HTTP/1.1 upstream pool against raw upstream bytes", () => {
-  let server: NetServer;
-  let answer: (request: string, socket: Socket) => void;
-  let origin: URL;
-  let pool: UpstreamPool;
-
-  beforeAll(async () => {
-    server = createNetServer((socket) => {
-      let data = '';
-      socket.on('data', (chunk) => {
-        data += chunk.toString('latin1');
-        if (data.includes('\r\n\r\n')) {
-          answer(data, socket);
-          data = '';
-        }
-      });
-      socket.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    pool = new UpstreamPool(origin, { connections: 4, keepAliveTimeoutMs: 30_000, connectTimeoutMs: 1000 });
-  });
-
-  afterAll(async () => {
-    await pool.close();
-    await new Promise((resolve) => server.close(resolve));
-  });
-
-  it('skips interim responses and decodes chunk extensions and trailers', async () => {
-    answer = (_request, socket) =>
-      socket.write(
-        'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n',
-      );
-    expect(await exchange(pool, {})).toMatchObject({ status: 200, body: 'abc' });
-  });
-
-  it('reads a close-delimited body to the end', async () => {
-    answer = (_request, socket) => socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end');
-    expect(await exchange(pool, {})).toMatchObject({ status: 200, body: 'until the end' });
-  });
-
-  it('refuses an invalid response as a protocol error, and a truncated one as a reset', async () => {
-    answer = (_request, socket) => socket.write('HTTP/1.1 2xx Nope\r\n\r\n');
-    await expect(exchange(pool, {})).rejects.toMatchObject({ kind: 'protocol' });
-    answer = (_request, socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort');
-    await expect(exchange(pool, {})).rejects.toMatchObject({ kind: 'reset' });
-  });
-});
-
-describe("the gateway's HTTP/1.1 server", () => {
-  let server: HttpServer;
-  const seen: Array<{ method: string; url: string; body: string }> = [];
-  const handlerErrors: string[] = [];
-
-  beforeAll(async () => {
-    server = new HttpServer(
-      (req: ServerRequest, res: ServerResponse) => {
-        if (req.url === '/throw') throw new Error('a bug in the handler');
-        if (req.url === '/refuse') {
-          res.send(403, { 'content-type': 'text/plain' }, 'no');
-          return;
-        }
-        if (req.url === '/slow-reader') {
-          // Takes the body in pauses: the client must be held back, and every byte must still arrive, in order.
+    beforeAll(async () => {
+      upstream = createHttpServer((req, res) => {
+        if (req.url === '/count') {
+          // Reads slowly (paused every 1 MiB for a moment): the sender must wait rather than buffer the whole body.
           const reader = slowReader(req);
-          req.readBody({ data: (chunk) => reader.data(chunk), end: () => res.send(200, {}, JSON.stringify(reader.result())) });
-          return;
-        }
-        if (req.url === '/stream') {
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          res.write(Buffer.from('one,'));
-          res.write(Buffer.from('two'));
-          res.end();
+          req.on('data', (chunk: Buffer) => reader.data(chunk));
+          req.on('end', () => res.end(JSON.stringify(reader.result())));
           return;
         }
         const chunks: Buffer[] = [];
-        req.readBody({
-          data: (chunk) => chunks.push(Buffer.from(chunk)),
-          end: () => {
-            const body = Buffer.concat(chunks).toString();
-            seen.push({ method: req.method, url: req.url, body });
-            res.send(200, { 'content-type': 'text/plain' }, `${req.method} ${req.url} ${body}`);
-          },
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks).toString();
+          if (req.url === '/slow') setTimeout(() => res.end('late'), 1500).unref();
+          else if (req.url === '/chunked') {
+            res.write('ab');
+            res.end('cd');
+          } else
+            res.end(
+              JSON.stringify({
+                method: req.method,
+                url: req.url,
+                host: req.headers.host,
+                te: req.headers['transfer-encoding'] ?? null,
+                body,
+              }),
+            );
         });
-      },
-      { headersTimeoutMs: 1000, keepAliveTimeoutMs: 30_000, onHandlerError: (error) => handlerErrors.push(error.message) },
-    );
-    await server.listen(0, '127.0.0.1');
+      });
+      upstream.keepAliveTimeout = 200;
+      upstream.on('connection', () => connections++);
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      origin = new URL(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+    });
+
+    afterAll(async () => {
+      await Promise.all(pools.map((p) => p.close()));
+      upstream.closeAllConnections();
+      await new Promise((resolve) => upstream.close(resolve));
+    });
+
+    it('keeps a connection alive across requests, and opens no more than its limit under concurrency', async () => {
+      const p = pool(3);
+      const before = connections;
+      for (let i = 0; i < 20; i++) expect((await exchange(p, { path: `/seq/${i}` })).status).toBe(200);
+      expect(connections - before).toBe(1);
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => exchange(p, { path: `/par/${i}` })));
+      expect(answers.map((a) => JSON.parse(a.body).url)).toEqual(Array.from({ length: 30 }, (_, i) => `/par/${i}`));
+      expect(connections - before).toBeLessThanOrEqual(3);
+    });
+
+    it('sends bodies by length and chunked, and reads a chunked response', async () => {
+      const p = pool();
+      const byLength = JSON.parse((await exchange(p, { method: 'POST', body: { kind: 'length', length: 5 } }, whole('hello'))).body);
+      expect(byLength).toMatchObject({ method: 'POST', body: 'hello', te: null, host: origin.host });
+      const chunked = JSON.parse((await exchange(p, { method: 'PUT', body: { kind: 'chunked' } }, whole('streamed'))).body);
+      expect(chunked).toMatchObject({ method: 'PUT', body: 'streamed', te: 'chunked' });
+      expect((await exchange(p, { path: '/chunked' })).body).toBe('abcd');
+    });
+
+    it('streams a 16 MiB chunked request body to a slow upstream, waiting on it rather than buffering', async () => {
+      const p = pool();
+      const chunk = Buffer.alloc(64 * 1024, 'abcdefgh');
+      const total = 256;
+      const expectedSum = (checksum(chunk) * total) % 65521;
+      let waits = 0;
+      const result = await exchange(p, { method: 'POST', path: '/count', body: { kind: 'chunked' }, timeoutMs: 10_000 }, (upload) => {
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < total) {
+            sent++;
+            if (!upload.write(chunk)) {
+              waits++;
+              upload.onDrain(pump);
+              return;
+            }
+          }
+          upload.end();
+        };
+        pump();
+      });
+      expect(JSON.parse(result.body)).toEqual({ bytes: total * chunk.length, sum: expectedSum });
+      expect(waits).toBeGreaterThan(0);
+    });
+
+    it('lets a slow upload that keeps moving take longer than the timeout, which counts from its last byte', async () => {
+      const p = pool();
+      const answer = await exchange(p, { method: 'POST', path: '/count', body: { kind: 'chunked' }, timeoutMs: 300 }, (upload) => {
+        // Ten parts 100 ms apart: a second in all, more than three times the timeout.
+        let sent = 0;
+        const timer = setInterval(() => {
+          upload.write(Buffer.from('0123456789'));
+          if (++sent === 10) {
+            clearInterval(timer);
+            upload.end();
+          }
+        }, 100);
+      });
+      expect(JSON.parse(answer.body)).toMatchObject({ bytes: 100 });
+    });
+
+    it('survives the upstream closing idle connections (its keep-alive timeout is shorter than ours)', async () => {
+      const p = pool(1);
+      for (let i = 0; i < 3; i++) {
+        expect((await exchange(p, { path: `/idle/${i}` })).status).toBe(200);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    });
+
+    it('fails with timeout when the head is late, and with connect when nothing listens', async () => {
+      const p = pool();
+      await expect(exchange(p, { path: '/slow', timeoutMs: 300 })).rejects.toMatchObject({ kind: 'timeout' });
+      expect((await exchange(p, { path: '/after-timeout' })).status).toBe(200);
+      const nowhere = new UpstreamPool(new URL(`http://127.0.0.1:${await freePort()}`), {
+        connections: 2,
+        keepAliveTimeoutMs: 1000,
+        connectTimeoutMs: 1000,
+        sockets,
+      });
+      pools.push(nowhere);
+      const refused = await exchange(nowhere, {}).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(UpstreamError);
+      expect(refused).toMatchObject({ kind: 'connect', code: 'ECONNREFUSED' });
+    });
   });
 
-  afterAll(async () => {
-    server.destroyAll();
-    await server.close();
+  describe("the gateway's HTTP/1.1 upstream pool against raw upstream bytes", () => {
+    let server: NetServer;
+    let answer: (request: string, socket: Socket) => void;
+    let origin: URL;
+    let pool: UpstreamPool;
+
+    beforeAll(async () => {
+      server = createNetServer((socket) => {
+        let data = '';
+        socket.on('data', (chunk) => {
+          data += chunk.toString('latin1');
+          if (data.includes('\r\n\r\n')) {
+            answer(data, socket);
+            data = '';
+          }
+        });
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      origin = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      pool = new UpstreamPool(origin, { connections: 4, keepAliveTimeoutMs: 30_000, connectTimeoutMs: 1000, sockets });
+    });
+
+    afterAll(async () => {
+      await pool.close();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('skips interim responses and decodes chunk extensions and trailers', async () => {
+      answer = (_request, socket) =>
+        socket.write(
+          'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n',
+        );
+      expect(await exchange(pool, {})).toMatchObject({ status: 200, body: 'abc' });
+    });
+
+    it('reads a close-delimited body to the end', async () => {
+      answer = (_request, socket) => socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end');
+      expect(await exchange(pool, {})).toMatchObject({ status: 200, body: 'until the end' });
+    });
+
+    it('refuses an invalid response as a protocol error, and a truncated one as a reset', async () => {
+      answer = (_request, socket) => socket.write('HTTP/1.1 2xx Nope\r\n\r\n');
+      await expect(exchange(pool, {})).rejects.toMatchObject({ kind: 'protocol' });
+      answer = (_request, socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort');
+      await expect(exchange(pool, {})).rejects.toMatchObject({ kind: 'reset' });
+    });
   });
 
-  it('answers pipelined requests in order on one connection, with their bodies', async () => {
-    const wire = await talk(
-      server.port,
-      'GET /a HTTP/1.1\r\nhost: x\r\n\r\nPOST /b HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\nxyzPOST /c HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\nGET /d HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
-    );
-    expect(statuses(wire)).toEqual([200, 200, 200, 200]);
-    const bodies = [...wire.matchAll(/\r\n\r\n([A-Z]+ \/[a-d] [a-z]*)/g)].map((m) => m[1]);
-    expect(bodies).toEqual(['GET /a ', 'POST /b xyz', 'POST /c hi', 'GET /d ']);
-    expect(wire).toMatch(/connection: close/);
-  });
+  describe("the gateway's HTTP/1.1 server", () => {
+    let server: HttpServer;
+    const seen: Array<{ method: string; url: string; body: string }> = [];
+    const handlerErrors: string[] = [];
 
-  it('streams a response chunked, and closes after an HTTP/1.0 request unless asked to keep it', async () => {
-    const streamed = await talk(server.port, 'GET /stream HTTP/1.1\r\nhost: x\r\n\r\n', '0\r\n\r\n');
-    expect(streamed).toMatch(/transfer-encoding: chunked\r\n/);
-    expect(streamed.endsWith('4\r\none,\r\n3\r\ntwo\r\n0\r\n\r\n')).toBe(true);
-    expect(await talk(server.port, 'GET /old HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close\r\n/);
-    const kept = await talk(server.port, 'GET /old HTTP/1.0\r\nconnection: keep-alive\r\n\r\n', 'GET /old');
-    expect(kept).toMatch(/connection: keep-alive\r\n/);
-  });
+    beforeAll(async () => {
+      server = new HttpServer(
+        (req: ServerRequest, res: ServerResponse) => {
+          if (req.url === '/throw') throw new Error('a bug in the handler');
+          if (req.url === '/refuse') {
+            res.send(403, { 'content-type': 'text/plain' }, 'no');
+            return;
+          }
+          if (req.url === '/slow-reader') {
+            // Takes the body in pauses: the client must be held back, and every byte must still arrive, in order.
+            const reader = slowReader(req);
+            req.readBody({ data: (chunk) => reader.data(chunk), end: () => res.send(200, {}, JSON.stringify(reader.result())) });
+            return;
+          }
+          if (req.url === '/stream') {
+            res.writeHead(200, { 'content-type': 'text/plain' });
+            res.write(Buffer.from('one,'));
+            res.write(Buffer.from('two'));
+            res.end();
+            return;
+          }
+          const chunks: Buffer[] = [];
+          req.readBody({
+            data: (chunk) => chunks.push(Buffer.from(chunk)),
+            end: () => {
+              const body = Buffer.concat(chunks).toString();
+              seen.push({ method: req.method, url: req.url, body });
+              res.send(200, { 'content-type': 'text/plain' }, `${req.method} ${req.url} ${body}`);
+            },
+          });
+        },
+        { headersTimeoutMs: 1000, keepAliveTimeoutMs: 30_000, onHandlerError: (error) => handlerErrors.push(error.message), sockets },
+      );
+      await server.listen(0, '127.0.0.1');
+    });
 
-  it('answers Expect: 100-continue when the handler reads the body, and closes after a refusal that left a body unread', async () => {
-    const continued = await talk(
-      server.port,
-      ['POST /up HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 4\r\n\r\n'],
-      'HTTP/1.1 100',
-    );
-    expect(continued).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
-    const refused = await talk(
-      server.port,
-      'POST /refuse HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhelloGET /next HTTP/1.1\r\nhost: x\r\n\r\n',
-    );
-    expect(statuses(refused)).toEqual([403]);
-    expect(refused).toMatch(/connection: close\r\n/);
-  });
+    afterAll(async () => {
+      server.destroyAll();
+      await server.close();
+    });
 
-  it('refuses unreadable requests with a JSON 400 (or 431) and closes the connection', async () => {
-    for (const bad of [
-      'GET / HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
-      'GET / HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n',
-      'GET / HTTP/1.1\nhost: x\r\n\r\n',
-      'GET / HTTP/1.1\r\nhost : x\r\n\r\n',
-      'POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
-      'GET / HTTP/1.1\r\n\r\n',
-      'GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n',
-    ]) {
-      const wire = await talk(server.port, bad);
-      expect({ bad, status: statuses(wire)[0] }).toEqual({ bad, status: 400 });
-      expect(JSON.parse(wire.slice(wire.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'BAD_REQUEST' });
-    }
-    const huge = await talk(server.port, `GET / HTTP/1.1\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
-    expect(statuses(huge)).toEqual([431]);
-  });
+    it('answers pipelined requests in order on one connection, with their bodies', async () => {
+      const wire = await talk(
+        server.port,
+        'GET /a HTTP/1.1\r\nhost: x\r\n\r\nPOST /b HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\nxyzPOST /c HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\nGET /d HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+      );
+      expect(statuses(wire)).toEqual([200, 200, 200, 200]);
+      const bodies = [...wire.matchAll(/\r\n\r\n([A-Z]+ \/[a-d] [a-z]*)/g)].map((m) => m[1]);
+      expect(bodies).toEqual(['GET /a ', 'POST /b xyz', 'POST /c hi', 'GET /d ']);
+      expect(wire).toMatch(/connection: close/);
+    });
 
-  it('takes a 16 MiB upload from a client while its handler reads slowly', async () => {
-    const body = Buffer.alloc(16 * 2 ** 20, 'xyz');
-    const sum = checksum(body);
-    const response = await fetch(`http://127.0.0.1:${server.port}/slow-reader`, { method: 'POST', body });
-    expect(await response.json()).toEqual({ bytes: body.length, sum });
-  });
+    it('streams a response chunked, and closes after an HTTP/1.0 request unless asked to keep it', async () => {
+      const streamed = await talk(server.port, 'GET /stream HTTP/1.1\r\nhost: x\r\n\r\n', '0\r\n\r\n');
+      expect(streamed).toMatch(/transfer-encoding: chunked\r\n/);
+      expect(streamed.endsWith('4\r\none,\r\n3\r\ntwo\r\n0\r\n\r\n')).toBe(true);
+      expect(await talk(server.port, 'GET /old HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close\r\n/);
+      const kept = await talk(server.port, 'GET /old HTTP/1.0\r\nconnection: keep-alive\r\n\r\n', 'GET /old');
+      expect(kept).toMatch(/connection: keep-alive\r\n/);
+    });
 
-  it('answers 500 when the handler throws, reports the error, and goes on serving', async () => {
-    const wire = await talk(
-      server.port,
-      'GET /throw HTTP/1.1\r\nhost: x\r\n\r\nGET /fine HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
-    );
-    expect(statuses(wire)).toEqual([500, 200]);
-    expect(wire).toMatch(/"error":"INTERNAL"/);
-    expect(handlerErrors).toEqual(['a bug in the handler']);
-  });
+    it('answers Expect: 100-continue when the handler reads the body, and closes after a refusal that left a body unread', async () => {
+      const continued = await talk(
+        server.port,
+        ['POST /up HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 4\r\n\r\n'],
+        'HTTP/1.1 100',
+      );
+      expect(continued).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+      const refused = await talk(
+        server.port,
+        'POST /refuse HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhelloGET /next HTTP/1.1\r\nhost: x\r\n\r\n',
+      );
+      expect(statuses(refused)).toEqual([403]);
+      expect(refused).toMatch(/connection: close\r\n/);
+    });
 
-  it('closes a connection whose head does not arrive within the headers timeout', async () => {
-    const started = Date.now();
-    const wire = await talk(server.port, 'GET / HTTP/1.1\r\nhost: x\r\n');
-    expect(wire).toBe('');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    it('refuses unreadable requests with a JSON 400 (or 431) and closes the connection', async () => {
+      for (const bad of [
+        'GET / HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
+        'GET / HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n',
+        'GET / HTTP/1.1\nhost: x\r\n\r\n',
+        'GET / HTTP/1.1\r\nhost : x\r\n\r\n',
+        'POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
+        'GET / HTTP/1.1\r\n\r\n',
+        'GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n',
+      ]) {
+        const wire = await talk(server.port, bad);
+        expect({ bad, status: statuses(wire)[0] }).toEqual({ bad, status: 400 });
+        expect(JSON.parse(wire.slice(wire.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'BAD_REQUEST' });
+      }
+      const huge = await talk(server.port, `GET / HTTP/1.1\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expect(statuses(huge)).toEqual([431]);
+    });
+
+    it('takes a 16 MiB upload from a client while its handler reads slowly', async () => {
+      const body = Buffer.alloc(16 * 2 ** 20, 'xyz');
+      const sum = checksum(body);
+      const response = await fetch(`http://127.0.0.1:${server.port}/slow-reader`, { method: 'POST', body });
+      expect(await response.json()).toEqual({ bytes: body.length, sum });
+    });
+
+    it('answers 500 when the handler throws, reports the error, and goes on serving', async () => {
+      const wire = await talk(
+        server.port,
+        'GET /throw HTTP/1.1\r\nhost: x\r\n\r\nGET /fine HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+      );
+      expect(statuses(wire)).toEqual([500, 200]);
+      expect(wire).toMatch(/"error":"INTERNAL"/);
+      expect(handlerErrors).toEqual(['a bug in the handler']);
+    });
+
+    it('closes a connection whose head does not arrive within the headers timeout', async () => {
+      const started = Date.now();
+      const wire = await talk(server.port, 'GET / HTTP/1.1\r\nhost: x\r\n');
+      expect(wire).toBe('');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    });
   });
 });
 

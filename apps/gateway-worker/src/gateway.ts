@@ -14,6 +14,7 @@ import {
 import { GatewayConfig } from './config/gateway.config';
 import { EventFeed } from './feed/event-feed';
 import { HttpServer, ServerRequest, ServerResponse } from './http/http-server';
+import { socketsKind, SocketsKind } from './http/wire';
 import { SnapshotStore } from './feed/snapshot-store';
 import { ApiProxy, ProxiedRequest } from './proxy/api-proxy';
 import { refuse, sendRefusal } from './proxy/gateway-errors';
@@ -35,6 +36,7 @@ export class Gateway {
   private readonly telemetry: TelemetryProducer;
   private readonly metrics: GatewayMetrics;
   private readonly rateLimiter = new RateLimiter();
+  private readonly sockets: SocketsKind;
   private readonly upstreams: Upstreams;
   private readonly proxy: ApiProxy;
   private readonly snapshots?: SnapshotStore;
@@ -60,7 +62,8 @@ export class Gateway {
       deadLetter: async (letter) => this.telemetry.enqueue(TOPICS.dlq, deadLetterMessage(letter, `gateway-${this.gatewayId}`)),
     });
     if (config.SNAPSHOT_FILE) this.snapshots = new SnapshotStore(config.SNAPSHOT_FILE, config.DC_ID);
-    this.upstreams = new Upstreams({ connections: config.UPSTREAM_CONNECTIONS, keepAliveTimeoutMs: 30_000 });
+    this.sockets = socketsKind(config.GATEWAY_SOCKETS);
+    this.upstreams = new Upstreams({ connections: config.UPSTREAM_CONNECTIONS, keepAliveTimeoutMs: 30_000, sockets: this.sockets });
     this.metrics = new GatewayMetrics({
       dc: config.DC_ID,
       gatewayId: this.gatewayId,
@@ -81,6 +84,7 @@ export class Gateway {
       headersTimeoutMs: 30_000,
       keepAliveTimeoutMs: 65_000,
       onHandlerError: (error) => logger.error('request failed in the gateway', { error: error.message }),
+      sockets: this.sockets,
     });
   }
 
@@ -95,7 +99,9 @@ export class Gateway {
       this.feed.building.purgeExpiredRevocations();
     });
     await this.server.listen(this.config.PORT, '0.0.0.0');
-    this.logger.info('listening', { port: this.config.PORT, gatewayId: this.gatewayId });
+    if (this.sockets !== this.config.GATEWAY_SOCKETS)
+      this.logger.warn('raw sockets are not available on this Node.js; using node:net (slower)', { node: process.version });
+    this.logger.info('listening', { port: this.config.PORT, gatewayId: this.gatewayId, sockets: this.sockets });
   }
 
   /**

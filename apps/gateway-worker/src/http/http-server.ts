@@ -1,5 +1,4 @@
 import { STATUS_CODES } from 'node:http';
-import { createServer, Server, Socket } from 'node:net';
 import {
   BodyReader,
   Framing,
@@ -12,9 +11,10 @@ import {
   requestFraming,
   writeChunk,
 } from './http1';
+import { listenWires, SocketsKind, Wire, WireHandler, WireListener } from './wire';
 
 /**
- * The gateway's HTTP/1.1 server, on `node:net`: one read and, for a buffered
+ * The gateway's HTTP/1.1 server, on raw TCP wires (wire.ts): one read and, for a buffered
  * response, one write per exchange, no stream objects per request. It
  * exists for speed: node:http's request and response streams cost the
  * gateway more than everything it does itself (docs/architecture.md,
@@ -28,6 +28,8 @@ export interface HttpServerOptions {
   keepAliveTimeoutMs: number;
   /** A handler threw: told here; the client gets a 500 (or, mid-response, a closed connection) and the process goes on. */
   onHandlerError?: (error: Error) => void;
+  /** Which sockets to use (wire.ts); raw unless said otherwise, node where raw is unavailable. */
+  sockets?: SocketsKind;
 }
 
 export type RequestHandler = (req: ServerRequest, res: ServerResponse) => void;
@@ -39,53 +41,68 @@ export interface BodySink {
 }
 
 export class HttpServer {
-  private readonly server: Server;
+  private listener: WireListener | null = null;
   private readonly connections = new Set<Connection>();
   private readonly sweeper: NodeJS.Timeout;
   private closing = false;
+  private whenClosed: (() => void) | null = null;
+  private listenerClosed = false;
 
   constructor(
     private readonly handler: RequestHandler,
     private readonly options: HttpServerOptions,
   ) {
-    // Half-open allowed: a client that shuts down its side after sending still gets its answer.
-    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
-      const connection = new Connection(socket, this);
-      this.connections.add(connection);
-      socket.once('close', () => this.connections.delete(connection));
-    });
     // One timer for every connection's timeouts, and the Date header's clock.
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
   }
 
-  listen(port: number, host: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
+  async listen(port: number, host: string): Promise<void> {
+    this.listener = await listenWires(this.options.sockets ?? 'raw', port, host, (wire) => {
+      const connection = new Connection(wire, this);
+      this.connections.add(connection);
+      return connection;
     });
   }
 
   get port(): number {
-    const address = this.server.address();
-    return typeof address === 'object' && address ? address.port : 0;
+    return this.listener?.port ?? 0;
   }
 
   /** Stops accepting; idle connections close now, busy ones after their response. Resolves when all are gone. */
   close(): Promise<void> {
     this.closing = true;
     clearInterval(this.sweeper);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => (this.whenClosed = resolve));
+    const listener = this.listener;
+    if (listener)
+      listener.close(() => {
+        this.listenerClosed = true;
+        this.checkClosed();
+      });
+    else this.listenerClosed = true;
     for (const connection of this.connections) connection.closeWhenIdle();
+    this.checkClosed();
     return closed;
   }
 
   /** Ends every connection at once, busy or not. */
   destroyAll(): void {
-    for (const connection of this.connections) connection.socket.destroy();
+    for (const connection of this.connections) connection.wire.destroy();
+  }
+
+  /** @internal */
+  forget(connection: Connection): void {
+    this.connections.delete(connection);
+    this.checkClosed();
+  }
+
+  private checkClosed(): void {
+    if (this.whenClosed && this.listenerClosed && this.connections.size === 0) {
+      const resolve = this.whenClosed;
+      this.whenClosed = null;
+      resolve();
+    }
   }
 
   /** @internal */
@@ -179,11 +196,11 @@ export class ServerRequest {
 
   /** Stops reading from the client (back-pressure: the body's destination is full). */
   pause(): void {
-    this.connection.socket.pause();
+    this.connection.wire.pause();
   }
 
   resume(): void {
-    this.connection.socket.resume();
+    this.connection.wire.resume();
   }
 }
 
@@ -207,7 +224,7 @@ export class ServerResponse {
 
   /** The connection is gone (the client left, or it was destroyed). */
   get destroyed(): boolean {
-    return this.connection.socket.destroyed;
+    return this.connection.wire.destroyed;
   }
 
   /** Called once, when the response is finished (true) or the connection closed before that (false). */
@@ -232,12 +249,11 @@ export class ServerResponse {
   /** Writes part of a streamed body; false once the socket's buffer is full (wait for `onDrain`). */
   write(chunk: Buffer): boolean {
     if (this.req.method === 'HEAD' || chunk.length === 0) return true;
-    return this.chunked ? writeChunk(this.connection.socket, chunk) : this.connection.write(chunk);
+    return this.chunked ? writeChunk(this.connection.wire, chunk) : this.connection.write(chunk);
   }
 
   /** Calls `listener` once the socket can take more. */
   onDrain(listener: () => void): void {
-    if (!this.drainWaiter) this.connection.socket.once('drain', () => this.drained());
     this.drainWaiter = listener;
   }
 
@@ -249,7 +265,7 @@ export class ServerResponse {
 
   /** Abandons the response and its connection (a response that cannot be completed must not look complete). */
   destroy(): void {
-    this.connection.socket.destroy();
+    this.connection.wire.destroy();
   }
 
   /** @internal */
@@ -259,7 +275,8 @@ export class ServerResponse {
     for (const listener of listeners) listener(finished);
   }
 
-  private drained(): void {
+  /** @internal The connection's socket took everything written. */
+  drained(): void {
     const waiter = this.drainWaiter;
     this.drainWaiter = null;
     waiter?.();
@@ -316,7 +333,7 @@ export class ServerResponse {
 }
 
 /** One client connection: reads requests one at a time (pipelined ones wait their turn) and writes their responses in order. */
-class Connection {
+class Connection implements WireHandler {
   private pending: Buffer | null = null;
   private current: { req: ServerRequest; res: ServerResponse } | null = null;
   private headStartedAt = 0;
@@ -325,40 +342,48 @@ class Connection {
   private readonly remoteAddress: string;
 
   constructor(
-    readonly socket: Socket,
+    readonly wire: Wire,
     private readonly server: HttpServer,
   ) {
-    this.remoteAddress = socket.remoteAddress ?? '';
-    socket.on('data', (chunk: Buffer) => this.received(chunk));
-    socket.on('error', () => socket.destroy());
-    socket.on('end', () => {
-      // A half-closed client gets its current response, then the connection ends; a truncated body is an aborted request.
-      if (this.current && !this.current.req.complete) socket.destroy();
-      else if (!this.current) socket.end();
-      else this.closeRequested = true;
-    });
-    socket.once('close', () => {
-      const current = this.current;
-      this.current = null;
-      if (current) current.res.closed(current.res.finished);
-    });
+    this.remoteAddress = wire.remoteAddress;
+  }
+
+  onData(chunk: Buffer): void {
+    this.received(chunk);
+  }
+
+  onEnd(): void {
+    // A half-closed client gets its current response, then the connection ends; a truncated body is an aborted request.
+    if (this.current && !this.current.req.complete) this.wire.destroy();
+    else if (!this.current) this.wire.end();
+    else this.closeRequested = true;
+  }
+
+  onDrain(): void {
+    this.current?.res.drained();
+  }
+
+  onClose(): void {
+    const current = this.current;
+    this.current = null;
+    if (current) current.res.closed(current.res.finished);
+    this.server.forget(this);
   }
 
   write(data: Buffer | string): boolean {
-    if (!this.socket.writable) return false;
-    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+    return this.wire.write(data);
   }
 
   closeWhenIdle(): void {
     this.closeRequested = true;
-    if (!this.current) this.socket.end();
+    if (!this.current) this.wire.end();
   }
 
   checkTimeouts(now: number): void {
     if (this.current) return;
     const { headersTimeoutMs, keepAliveTimeoutMs } = this.server.timeouts;
     if (this.headStartedAt > 0 ? now - this.headStartedAt > headersTimeoutMs : now - this.idleSince > keepAliveTimeoutMs) {
-      this.socket.destroy();
+      this.wire.destroy();
     }
   }
 
@@ -375,7 +400,7 @@ class Connection {
     req.backlog = null;
     if (backlog) {
       for (const chunk of backlog) sink.data(chunk);
-      this.socket.resume();
+      this.wire.resume();
     }
     if (req.complete) {
       sink.end();
@@ -393,11 +418,11 @@ class Connection {
       // Nothing more is read: unread body bytes or pipelined requests die with the connection.
       this.closeRequested = true;
       this.pending = null;
-      this.socket.end();
+      this.wire.end();
       return;
     }
     this.idleSince = Date.now();
-    this.socket.resume();
+    this.wire.resume();
     // The next pipelined request, if one is waiting.
     if (this.pending) {
       const buffered = this.pending;
@@ -417,7 +442,7 @@ class Connection {
           if (current.req.complete) {
             // The next request waits until this response is out (responses go in request order); a client that piles up more waits too.
             this.pending = buffer.subarray(at);
-            if (this.pending.length > MAX_HEAD_BYTES) this.socket.pause();
+            if (this.pending.length > MAX_HEAD_BYTES) this.wire.pause();
             return;
           }
           at += current.req.body.read(buffer, at);
@@ -457,20 +482,19 @@ class Connection {
     else {
       // Not taken (yet): kept (socket reads are fresh buffers, never reused). A handler that never takes it gets its connection closed.
       (req.backlog ??= []).push(data);
-      if (req.backlog.length > 16) this.socket.pause();
+      if (req.backlog.length > 16) this.wire.pause();
     }
   }
 
   /** A request the gateway cannot read gets the JSON error of DESIGN.md section 8, and the connection ends (its framing is unknown). */
   private refuseUnreadable(error: HttpSyntaxError): void {
     if (this.current && this.current.res.headersSent) {
-      this.socket.destroy();
+      this.wire.destroy();
       return;
     }
     const body = JSON.stringify({ error: error.status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST', message: error.message });
-    this.socket.end(
+    this.wire.end(
       `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\ndate: ${dateHeader}\r\nconnection: close\r\n\r\n${body}`,
-      'latin1',
     );
     this.closeRequested = true;
     this.pending = null;

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Wire } from './wire';
 
 /**
  * HTTP/1.1 message syntax (RFC 9112), strict, for both sides of the gateway:
@@ -386,15 +386,11 @@ function hexDigit(byte: number): number {
 
 /** The end of a chunked body (no trailers). */
 export const LAST_CHUNK = '0\r\n\r\n';
+const CRLF = Buffer.from('\r\n', 'latin1');
 
 /** Writes `chunk` as one chunk of a chunked body, framing and data in one system call; false once the socket's buffer is full. */
-export function writeChunk(socket: Socket, chunk: Buffer): boolean {
-  socket.cork();
-  socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-  socket.write(chunk);
-  const more = socket.write('\r\n', 'latin1');
-  socket.uncork();
-  return more;
+export function writeChunk(wire: Wire, chunk: Buffer): boolean {
+  return wire.writeParts([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]);
 }
 
 /** `name: value\r\n` lines for a head being written; values come from parsed heads or the gateway itself, so they hold no CR or LF. */

@@ -1,5 +1,4 @@
-import { connect, isIP, Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { isIP } from 'node:net';
 import {
   BodyReader,
   Framing,
@@ -14,9 +13,10 @@ import {
   responseFraming,
   writeChunk,
 } from './http1';
+import { connectWire, SocketsKind, Wire, WireHandler } from './wire';
 
 /**
- * Keep-alive HTTP/1.1 connections to one upstream origin, on `node:net`: a
+ * Keep-alive HTTP/1.1 connections to one upstream origin, on wires (wire.ts): a
  * request head (and a small body) in one write, the response read with the
  * gateway's own parser, no stream objects per exchange. One request per
  * connection at a time (no pipelining), as undici's default and nginx do.
@@ -30,6 +30,8 @@ export interface UpstreamPoolOptions {
   connectTimeoutMs: number;
   /** CA certificates trusted for an https upstream instead of Node's (which NODE_EXTRA_CA_CERTS extends). */
   ca?: string | Buffer;
+  /** Which sockets to use for plain-HTTP upstreams (wire.ts); raw unless said otherwise. */
+  sockets?: SocketsKind;
 }
 
 export interface UpstreamRequest {
@@ -114,18 +116,18 @@ export class Exchange {
 
   /** Stops reading the response (the client is slower than the upstream). */
   pause(): void {
-    this.connection?.socket.pause();
+    this.connection?.wire.pause();
   }
 
   resume(): void {
-    this.connection?.socket.resume();
+    this.connection?.wire.resume();
   }
 
   /** The caller lost interest (its client left): the connection is closed unless the exchange is already over. */
   abort(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.connection) this.connection.socket.destroy();
+    if (this.connection) this.connection.wire.destroy();
     else this.pool.unqueue(this);
   }
 
@@ -165,7 +167,7 @@ export class UpstreamPool {
     clearInterval(this.sweeper);
     for (const exchange of this.waiting.splice(0)) this.fail(exchange, new UpstreamError('connect', 'POOL_CLOSED'));
     this.idle.length = 0;
-    for (const connection of this.connections) connection.socket.destroy();
+    for (const connection of this.connections) connection.wire.destroy();
   }
 
   /** @internal */
@@ -213,14 +215,14 @@ export class UpstreamPool {
   private closeExpired(): void {
     const oldest = Date.now() - this.options.keepAliveTimeoutMs;
     for (let i = this.idle.length - 1; i >= 0; i--) {
-      if (this.idle[i].idleSince < oldest) this.idle[i].socket.destroy();
+      if (this.idle[i].idleSince < oldest) this.idle[i].wire.destroy();
     }
   }
 }
 
 /** One connection to the upstream; serves one exchange at a time. */
-class UpstreamConnection {
-  readonly socket: Socket;
+class UpstreamConnection implements WireHandler {
+  readonly wire: Wire;
   idleSince = 0;
   private current: Exchange | null = null;
   private connected = false;
@@ -238,35 +240,46 @@ class UpstreamConnection {
     const { hostname, port, protocol } = pool.origin;
     const host = hostname.replace(/^\[|\]$/g, '');
     const tls = protocol === 'https:';
-    this.socket = tls
-      ? connectTls({
-          host,
-          port: Number(port || 443),
-          servername: isIP(host) ? undefined : host,
-          ALPNProtocols: ['http/1.1'],
-          ca: pool.options.ca,
-        }).setNoDelay(true)
-      : connect({ host, port: Number(port || 80), noDelay: true });
     // `first` learns of this connection once its head is written (its body must not go out before).
     this.current = first;
-    this.startTimer(pool.options.connectTimeoutMs, () => this.socket.destroy(new UpstreamError('connect-timeout')));
-    this.socket.once(tls ? 'secureConnect' : 'connect', () => {
-      this.connected = true;
-      if (this.current && !this.current.finished) this.send(this.current);
-      else {
-        this.current = null;
-        this.free();
-      }
-    });
-    this.socket.on('data', (chunk: Buffer) => this.received(chunk));
-    this.socket.on('end', () => this.ended());
-    this.socket.on('drain', () => this.current?.drained());
-    this.socket.on('error', (error: NodeJS.ErrnoException) => this.failed(error));
-    this.socket.once('close', () => {
-      this.stopTimer();
-      if (this.current) this.failed(new UpstreamError('reset', 'ECONNRESET'));
-      this.pool.gone(this);
-    });
+    this.wire = connectWire(
+      pool.options.sockets ?? 'raw',
+      {
+        host,
+        port: Number(port || (tls ? 443 : 80)),
+        tls: tls ? { servername: isIP(host) ? undefined : host, ca: pool.options.ca } : undefined,
+      },
+      this,
+    );
+    this.startTimer(pool.options.connectTimeoutMs, () => this.wire.destroy(new UpstreamError('connect-timeout')));
+  }
+
+  onConnect(): void {
+    this.connected = true;
+    if (this.current && !this.current.finished) this.send(this.current);
+    else {
+      this.current = null;
+      this.free();
+    }
+  }
+
+  onData(chunk: Buffer): void {
+    this.received(chunk);
+  }
+
+  onEnd(): void {
+    this.ended();
+  }
+
+  onDrain(): void {
+    this.current?.drained();
+  }
+
+  onClose(error: NodeJS.ErrnoException | Error | null): void {
+    if (error) this.failed(error);
+    this.stopTimer();
+    if (this.current) this.failed(new UpstreamError('reset', 'ECONNRESET'));
+    this.pool.gone(this);
   }
 
   assign(exchange: Exchange): void {
@@ -278,12 +291,12 @@ class UpstreamConnection {
     if (chunk.length === 0) return true;
     // An upload in progress is activity: the upstream cannot answer before it ends, so the wait for its head restarts.
     this.timer?.refresh();
-    return this.chunkedBody ? writeChunk(this.socket, chunk) : this.socket.write(chunk);
+    return this.chunkedBody ? writeChunk(this.wire, chunk) : this.wire.write(chunk);
   }
 
   endBody(): void {
     this.timer?.refresh();
-    if (this.chunkedBody) this.socket.write(LAST_CHUNK, 'latin1');
+    if (this.chunkedBody) this.wire.write(LAST_CHUNK);
   }
 
   private send(exchange: Exchange): void {
@@ -305,10 +318,10 @@ class UpstreamConnection {
     exchange.held = [];
     exchange.heldBytes = 0;
     if (held.length === 0 || this.chunkedBody) {
-      this.socket.write(head, 'latin1');
+      this.wire.write(head);
       for (const chunk of held) this.writeBody(chunk);
     } else {
-      this.socket.write(Buffer.concat([Buffer.from(head, 'latin1'), ...held]));
+      this.wire.write(Buffer.concat([Buffer.from(head, 'latin1'), ...held]));
     }
     if (exchange.bodyEnded) this.endBody();
     if (held.length > 0) exchange.drained();
@@ -318,7 +331,7 @@ class UpstreamConnection {
     const exchange = this.current;
     if (!exchange) {
       // Bytes nobody asked for: the connection's framing cannot be trusted any more.
-      this.socket.destroy();
+      this.wire.destroy();
       return;
     }
     this.timer?.refresh();
@@ -352,7 +365,7 @@ class UpstreamConnection {
       }
       if (this.body.done) this.complete();
     } catch (error) {
-      this.socket.destroy(error instanceof HttpSyntaxError ? new UpstreamError('protocol') : (error as Error));
+      this.wire.destroy(error instanceof HttpSyntaxError ? new UpstreamError('protocol') : (error as Error));
     }
   }
 
@@ -368,35 +381,37 @@ class UpstreamConnection {
       exchange.handler.onEnd();
     }
     // A request body still on its way makes the connection's state unknown.
-    if (this.reusable && exchange.bodyEnded && !this.socket.destroyed) this.free();
-    else this.socket.destroy();
+    if (this.reusable && exchange.bodyEnded && !this.wire.destroyed) this.free();
+    else this.wire.destroy();
   }
 
   private free(): void {
     this.idleSince = Date.now();
     // The last exchange may have paused reading (a slow client); the next one starts fresh.
-    this.socket.resume();
+    this.wire.resume();
     this.pool.release(this);
   }
 
   private ended(): void {
     // A close-delimited body ends here; anything else in progress was cut short.
     if (this.current && this.body?.end()) this.complete();
-    this.socket.destroy();
+    this.wire.destroy();
   }
 
   private timedOut(): void {
-    this.socket.destroy(new UpstreamError('timeout'));
+    this.wire.destroy(new UpstreamError('timeout'));
   }
 
-  private failed(error: NodeJS.ErrnoException | UpstreamError): void {
+  private failed(error: NodeJS.ErrnoException | Error): void {
     const exchange = this.current;
     if (!exchange) return;
     this.current = null;
     exchange.connection = null;
     this.stopTimer();
     const failure =
-      error instanceof UpstreamError ? error : new UpstreamError(this.connected ? 'reset' : 'connect', error.code ?? 'ECONNRESET');
+      error instanceof UpstreamError
+        ? error
+        : new UpstreamError(this.connected ? 'reset' : 'connect', (error as NodeJS.ErrnoException).code ?? 'ECONNRESET');
     // A kept-alive connection the upstream closed just as it was reused: a bodiless idempotent request is safe to send once more.
     if (
       this.served > 0 &&

@@ -1,4 +1,5 @@
 import { UpstreamPool } from '../http/upstream-pool';
+import type { SocketsKind } from '../http/wire';
 
 export interface UpstreamTarget {
   pool: UpstreamPool;
@@ -12,6 +13,7 @@ export interface UpstreamOptions {
   connections: number;
   /** How long an idle upstream connection is kept. */
   keepAliveTimeoutMs: number;
+  sockets: SocketsKind;
 }
 
 /**
@@ -54,6 +56,7 @@ export class Upstreams {
         connections: this.options.connections,
         keepAliveTimeoutMs: this.options.keepAliveTimeoutMs,
         connectTimeoutMs: 5000,
+        sockets: this.options.sockets,
       });
       this.pools.set(url.origin, pool);
     }
