@@ -304,6 +304,10 @@ describe.each(['raw', 'node'] as const)('on %s sockets', (sockets) => {
       server = new HttpServer(
         (req: ServerRequest, res: ServerResponse) => {
           if (req.url === '/throw') throw new Error('a bug in the handler');
+          if (req.url === '/peer') {
+            res.send(200, {}, req.remoteAddress);
+            return;
+          }
           if (req.url === '/refuse') {
             res.send(403, { 'content-type': 'text/plain' }, 'no');
             return;
@@ -350,6 +354,35 @@ describe.each(['raw', 'node'] as const)('on %s sockets', (sockets) => {
       const bodies = [...wire.matchAll(/\r\n\r\n([A-Z]+ \/[a-d] [a-z]*)/g)].map((m) => m[1]);
       expect(bodies).toEqual(['GET /a ', 'POST /b xyz', 'POST /c hi', 'GET /d ']);
       expect(wire).toMatch(/connection: close/);
+    });
+
+    it("knows the client's address", async () => {
+      expect(await talk(server.port, 'GET /peer HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n')).toMatch(/\r\n\r\n127\.0\.0\.1$/);
+    });
+
+    it('delivers a refusal whole to a client that goes on sending its body (the close lingers rather than resetting)', async () => {
+      const socket = connect(server.port, '127.0.0.1');
+      let answer = '';
+      let reset: Error | null = null;
+      socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+      socket.on('error', (error) => (reset = error));
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      await new Promise((resolve) => socket.once('connect', resolve));
+      // The answer is read only after the server closed: a reset would have thrown it away unread.
+      socket.pause();
+      socket.write('POST /refuse HTTP/1.1\r\nhost: x\r\ncontent-length: 4000000\r\n\r\n');
+      // The body keeps coming after the 403 went out: unread bytes at close would make the server's kernel send a reset.
+      for (let i = 0; i < 20 && !socket.destroyed; i++) {
+        socket.write(Buffer.alloc(64 * 1024, 0x61));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      socket.resume();
+      socket.end();
+      await closed;
+      expect(reset).toBeNull();
+      expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*connection: close\r\n/);
+      expect(answer.endsWith('\r\n\r\nno')).toBe(true);
     });
 
     it('streams a response chunked, and closes after an HTTP/1.0 request unless asked to keep it', async () => {

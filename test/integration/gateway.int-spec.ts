@@ -141,7 +141,7 @@ describe('the gateway worker', () => {
     const echo = (await response.json()) as Echo;
     expect(echo).toMatchObject({ method: 'GET', url: '/things/1?x=1&y=%20' });
     expect(echo.headers.apikey).toBeUndefined();
-    expect(echo.headers['x-forwarded-for']).toBeDefined();
+    expect(echo.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(echo.headers['x-request-id']).toEqual(response.headers.get('x-request-id'));
     expect(echo.headers['x-apim-application-id']).toBe(appId);
     expect(response.headers.get('x-upstream')).toBe('yes');

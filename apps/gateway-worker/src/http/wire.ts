@@ -213,13 +213,17 @@ class RawWire implements Wire {
     public handler: WireHandler,
   ) {}
 
-  /** @internal */
+  /** @internal Takes over a connected handle; reading starts with `start`. */
   attach(handle: RawHandle): void {
     this.handle = handle;
     handle.wire = this;
     handle.onread = onRawRead;
     handle.setNoDelay(true);
-    const err = handle.readStart();
+  }
+
+  /** @internal */
+  start(): void {
+    const err = this.handle!.readStart();
     if (err) this.destroy(errnoError(err, 'read'));
   }
 
@@ -443,10 +447,11 @@ export function listenWires(kind: SocketsKind, port: number, host: string, accep
   if (err === 0) {
     server.onconnection = (status, client) => {
       if (status !== 0) return;
-      // The handler needs its wire first; the wire gets its handler before it reads anything.
+      // The handler needs its wire (connected: it may ask for the peer's address) before the wire reads anything.
       const wire = new RawWire(b, UNSET);
-      wire.handler = accept(wire);
       wire.attach(client);
+      wire.handler = accept(wire);
+      wire.start();
     };
     err = server.listen(511);
   }
@@ -520,6 +525,7 @@ export function connectWire(kind: SocketsKind, options: ConnectOptions, handler:
         return;
       }
       wire.attach(handle);
+      wire.start();
       if (!wire.destroyed) handler.onConnect?.();
     };
     const err = isIPv6(address) ? handle.connect6(req, address, options.port) : handle.connect(req, address, options.port);
