@@ -416,7 +416,14 @@ describe('the gateway worker', () => {
   it('exports metrics, writes usage records to apim.analytics and heartbeats to apim.heartbeats', async () => {
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`apim_gateway_requests_total\\{api="${apiId}",status="200"[^}]*\\} [1-9]`));
-    expect(metrics).toMatch(/apim_gateway_request_duration_seconds_bucket\{/);
+    // The latency histogram: cumulative buckets ending in +Inf, which equals the count.
+    const count = new RegExp(`apim_gateway_request_duration_seconds_count\\{api="${apiId}"[^}]*\\} (\\d+)`).exec(metrics)?.[1];
+    const infinite = new RegExp(`apim_gateway_request_duration_seconds_bucket\\{le="\\+Inf",api="${apiId}"[^}]*\\} (\\d+)`).exec(
+      metrics,
+    )?.[1];
+    expect(Number(count)).toBeGreaterThan(0);
+    expect(infinite).toBe(count);
+    expect(metrics).toMatch(new RegExp(`apim_gateway_request_duration_seconds_sum\\{api="${apiId}"[^}]*\\} \\d`));
     expect(metrics).toMatch(/apim_gateway_event_lag_records\{topic="apim.events",partition="0"/);
     expect(metrics).toMatch(/apim_gateway_last_event_age_seconds\{[^}]*\} \d/);
     expect(metrics).toMatch(/apim_gateway_ready\{[^}]*\} 1/);

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EventFeed } from '../feed/event-feed';
 import type { RateLimiter } from '../proxy/rate-limiter';
 import type { TelemetryProducer } from '@apim/events';
@@ -15,29 +15,15 @@ export interface GatewayMetricsSources {
 /** Prometheus metrics of a gateway (DESIGN.md section 8); the gauges are read when scraped. */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'api' | 'status'>;
-  private readonly latency: Histogram<'api'>;
-  private readonly counters = new Map<string, Counter.Internal>();
-  private readonly histograms = new Map<string, Histogram.Internal<'api'>>();
+  private readonly requests = new RequestMetrics();
 
   constructor(sources: GatewayMetricsSources) {
     const { feed } = sources;
     this.registry.setDefaultLabels({ dc: sources.dc, service: 'gateway-worker', gateway: sources.gatewayId });
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
-    this.requests = new Counter({
-      name: 'apim_gateway_requests_total',
-      help: 'Requests by API id ("none" when no API matched) and status',
-      labelNames: ['api', 'status'],
-      registers,
-    });
-    this.latency = new Histogram({
-      name: 'apim_gateway_request_duration_seconds',
-      help: 'Time from a request to the end of its response, by API id',
-      labelNames: ['api'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
+    this.registry.registerMetric(this.requests.counter() as never);
+    this.registry.registerMetric(this.requests.histogram() as never);
     new Gauge({
       name: 'apim_gateway_event_lag_records',
       help: 'Records between the next offset to read and the end of each partition',
@@ -160,25 +146,94 @@ export class GatewayMetrics {
     });
   }
 
-  /** Per request: the labelled series are looked up once and kept (prom-client hashes a label object on every call). */
+  /** Per request. */
   observe(apiId: string | null, status: number, seconds: number): void {
-    const api = apiId ?? 'none';
-    const key = `${api} ${status}`;
-    let counter = this.counters.get(key);
-    if (!counter) {
-      counter = this.requests.labels(api, String(status));
-      this.counters.set(key, counter);
-    }
-    counter.inc();
-    let histogram = this.histograms.get(api);
-    if (!histogram) {
-      histogram = this.latency.labels(api);
-      this.histograms.set(api, histogram);
-    }
-    histogram.observe(seconds);
+    this.requests.observe(apiId ?? 'none', status, seconds);
   }
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** What prom-client's Registry reads from a metric it renders (`registerMetric`). */
+interface ScrapedMetric {
+  name: string;
+  get(): Promise<{
+    name: string;
+    help: string;
+    type: 'counter' | 'histogram';
+    aggregator: 'sum';
+    values: { labels: Record<string, string>; value: number; metricName?: string }[];
+  }>;
+}
+
+interface LatencySeries {
+  /** Per bucket (and a last one for +Inf), not cumulative. */
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * `apim_gateway_requests_total{api,status}` and
+ * `apim_gateway_request_duration_seconds{api}`, counted per request in plain
+ * numbers and turned into Prometheus series only when scraped. prom-client's
+ * own Counter and Histogram validate and hash their labels on every
+ * observation, even through `labels()`: ~4 % of the gateway's CPU. They are
+ * registered as metric objects (`get()`), so the registry renders them with
+ * the default labels like any other.
+ */
+export class RequestMetrics {
+  private readonly counts = new Map<string, Map<number, number>>();
+  private readonly latency = new Map<string, LatencySeries>();
+
+  observe(api: string, status: number, seconds: number): void {
+    let byStatus = this.counts.get(api);
+    if (!byStatus) this.counts.set(api, (byStatus = new Map()));
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    let series = this.latency.get(api);
+    if (!series) this.latency.set(api, (series = { buckets: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0 }));
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[bucket]) bucket++;
+    series.buckets[bucket]++;
+    series.sum += seconds;
+    series.count++;
+  }
+
+  counter(): ScrapedMetric {
+    const name = 'apim_gateway_requests_total';
+    return {
+      name,
+      get: async () => {
+        const values: Awaited<ReturnType<ScrapedMetric['get']>>['values'] = [];
+        for (const [api, byStatus] of this.counts)
+          for (const [status, value] of byStatus) values.push({ labels: { api, status: String(status) }, value });
+        return { name, help: 'Requests by API id ("none" when no API matched) and status', type: 'counter', aggregator: 'sum', values };
+      },
+    };
+  }
+
+  histogram(): ScrapedMetric {
+    const name = 'apim_gateway_request_duration_seconds';
+    return {
+      name,
+      get: async () => {
+        const values: Awaited<ReturnType<ScrapedMetric['get']>>['values'] = [];
+        for (const [api, series] of this.latency) {
+          let cumulative = 0;
+          for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
+            cumulative += series.buckets[i];
+            const le = i < LATENCY_BUCKETS.length ? String(LATENCY_BUCKETS[i]) : '+Inf';
+            values.push({ labels: { le, api }, value: cumulative, metricName: `${name}_bucket` });
+          }
+          values.push({ labels: { api }, value: series.sum, metricName: `${name}_sum` });
+          values.push({ labels: { api }, value: series.count, metricName: `${name}_count` });
+        }
+        return { name, help: 'Time from a request to the end of its response, by API id', type: 'histogram', aggregator: 'sum', values };
+      },
+    };
   }
 }
