@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configVariables } from '@apim/events';
+import { APP_NODE_OPTIONS, AppName } from '../infra/app-process';
 import { repoRoot } from '../infra/repo-root';
 import { APP_SCHEMAS, checkComposeEnv, interpolate } from './compose-env';
 
@@ -32,6 +33,15 @@ describe('docker/compose.two-dc.yml', () => {
       'dc2 gateway-worker',
       'dc2 replicator',
     ]);
+  });
+
+  it('runs each app with the Node.js options it runs with outside Docker (tools/infra/app-process.ts)', () => {
+    const commands = [...COMPOSE.matchAll(/^\s*command: \[(.*dist\/apps\/([\w-]+)\/src\/main\.js.*)\]$/gm)];
+    expect(commands.length).toBe(6);
+    for (const [, command, app] of commands) {
+      const options = command.split(',').map((part) => part.trim().replace(/^'|'$/g, ''));
+      expect(options.slice(1, -1)).toEqual(APP_NODE_OPTIONS[app as AppName]);
+    }
   });
 
   it('sets only variables the apps read, every variable they require, and values they accept', () => {

@@ -11,6 +11,8 @@ describe('request checks', () => {
     '/a/v1/x\\y',
     'http://evil/a/v1',
     '/a/v1/%00',
+    '/a/v1/x\u0001',
+    '/a/v1/\u007f',
   ])('refuses the path %s', (path) => expect(unsafePathReason(path)).not.toBeNull());
 
   it.each(['/a/v1/x', '/a/v1/x.y/..z', '/a/v1/%20', '/a/v1/...', '/a/v1/'])('accepts the path %s', (path) =>
