@@ -27,8 +27,12 @@ export const RememberingDefaultPartitioner: ICustomPartitioner = () => {
   };
 };
 
-/** Records sent in one request at most. */
-const BATCH = 5000;
+/**
+ * Records sent in one request at most. A request is encoded in one go on the
+ * event loop, between the gateway's requests: 5,000 usage records held them
+ * up ~10 ms (the gateway's p99 showed it); 1,000 take ~2 ms.
+ */
+const BATCH = 1000;
 
 /**
  * Sends telemetry (usage records, heartbeats, dead letters) to
