@@ -36,7 +36,12 @@ export interface Wire {
   readonly destroyed: boolean;
   /** Not ended and not destroyed. */
   readonly writable: boolean;
-  /** Writes bytes (a string is latin1); false when they were queued behind a full kernel buffer: wait for onDrain. */
+  /**
+   * Writes bytes (a string is latin1); false when they were queued behind a
+   * full kernel buffer: wait for onDrain. A raw wire sends them at the end of
+   * this event-loop turn, with the turn's other writes (see `batch`): the
+   * bytes must not change after the call.
+   */
   write(data: Buffer | string): boolean;
   /** Writes several buffers in one system call where possible. */
   writeParts(parts: Buffer[]): boolean;
