@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import {
   decodeGatewayHeartbeat,
@@ -85,6 +86,16 @@ describe('the gateway worker', () => {
       visibility: 'public',
       ...extra,
     });
+  }
+
+  /** A new API at `/gw-<name>-<run>`, published, that appId is subscribed to on gold; its context. */
+  async function publishedApi(name: string): Promise<string> {
+    const id = randomUUID();
+    const ctx = `/gw-${name}-${run}`;
+    await createApi(id, ctx, [upstream.url]);
+    await writer.write('api.published', id, {});
+    await writer.write('subscription.created', `sub:${appId}:${id}`, { applicationId: appId, apiId: id, tier: gold });
+    return ctx;
   }
 
   async function subscribedApplication(tier: string): Promise<{ applicationId: string; apiKey: string }> {
@@ -369,11 +380,7 @@ describe('the gateway worker', () => {
   });
 
   it('refuses paths that escape their API and request smuggling shapes with 400', async () => {
-    const liveId = randomUUID();
-    const live = `/gw-live-${run}`;
-    await createApi(liveId, live, [upstream.url]);
-    await writer.write('api.published', liveId, {});
-    await writer.write('subscription.created', `sub:${appId}:${liveId}`, { applicationId: appId, apiId: liveId, tier: gold });
+    const live = await publishedApi('live');
     await until(200, () => withKey(`${live}/v1/x`));
 
     const send = (target: string, headers = '') =>
@@ -456,5 +463,23 @@ describe('the gateway worker', () => {
     expect(beat).toMatchObject({ dc: 'dc1', gatewayId });
     expect(beat.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(beat.positions.some((p) => p.topic === TOPICS.events)).toBe(true);
+  });
+
+  it('serves the same on node:net sockets when GATEWAY_SOCKETS=node, and logs which sockets it uses', async () => {
+    // apiId was retired by the lifecycle test: an API of its own.
+    const nodeContext = await publishedApi('node');
+    const onNode = await startGateway({ KAFKA_BROKERS: testBrokers('dc1').join(','), GATEWAY_SOCKETS: 'node' }, 'node-sockets');
+    try {
+      await until(200, () => fetch(`${onNode.url}/readyz`), 60_000);
+      const response = await until(200, () => fetch(`${onNode.url}${nodeContext}/v1/things/2`, { headers: { apikey: key.key } }));
+      const echo = (await response.json()) as Echo;
+      expect(echo).toMatchObject({ method: 'GET', url: '/things/2' });
+      expect(echo.headers['x-forwarded-for']).toBe('127.0.0.1');
+      expect(readFileSync(onNode.logFile, 'utf8')).toMatch(/"msg":"listening".*"sockets":"node"/);
+      // The default, on this Node.js: raw sockets.
+      expect(readFileSync(gateway.logFile, 'utf8')).toMatch(/"msg":"listening".*"sockets":"raw"/);
+    } finally {
+      await onNode.process.stop(10_000);
+    }
   });
 });
