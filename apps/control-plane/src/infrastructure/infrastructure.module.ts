@@ -163,8 +163,10 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
           logger: logger.child({ component: 'importer' }),
           region: new WriteGuard(config, store),
           onAppended: (envelope, tx) => followImportedClaim(tx, envelope),
-          onMovedAside: rebuildContextClaims,
-          afterMovedAside: () => projections.resetAll(),
+          onMovedAside: async (tx) => {
+            await rebuildContextClaims(tx);
+            await projections.resetAllIn(tx);
+          },
         }),
     },
     {

@@ -50,10 +50,8 @@ export interface EventImporterOptions {
   region?: RegionLock;
   /** Runs in the transaction that appended an imported event (read-side claims that must commit with it). */
   onAppended?: (envelope: EventEnvelope, tx: Queryable) => Promise<void>;
-  /** Runs after a transaction moved events out of the store: read models built from them must be rebuilt. */
+  /** Runs in a transaction that moved events out of the store: read models built from them must be rebuilt, in the same transaction. */
   onMovedAside?: (tx: Queryable) => Promise<void>;
-  /** Runs after that transaction committed. */
-  afterMovedAside?: () => Promise<void>;
 }
 
 /**
@@ -201,7 +199,6 @@ export class EventImporter {
         eventId: envelope.eventId,
         moved,
       });
-      await this.options.afterMovedAside?.();
     }
     if (outcome === 'appended') this.imported++;
     else if (outcome === 'duplicate') this.duplicates++;

@@ -1,7 +1,7 @@
 import { DataSource, QueryRunner } from 'typeorm';
 import { JsonLogger, PollingLoop, upcastStoredPayload } from '@apim/events';
 import { Checkpoints } from '../event-store/checkpoints';
-import { EXPECT_COMMITTED_MS, START, StoredEvent } from '../event-store/event-store';
+import { EXPECT_COMMITTED_MS, Queryable, START, StoredEvent } from '../event-store/event-store';
 import { PostgresEventStore } from '../event-store/postgres-event-store';
 import { Projection } from './projection';
 
@@ -65,15 +65,31 @@ export class ProjectionRunner {
     const projection = this.projections.find((p) => p.name === name);
     if (!projection)
       throw new Error(`unknown projection ${JSON.stringify(name)}; known: ${this.projections.map((p) => p.name).join(', ')}`);
-    await this.inTransaction(async (tx) => {
-      if (projection.tables.length > 0) await tx.query(`TRUNCATE ${projection.tables.join(', ')}`);
-      await new Checkpoints(tx).reset(CHECKPOINT_PREFIX + name);
-    });
+    await this.inTransaction((tx) => this.resetIn(projection, tx));
   }
 
-  /** Resets every projection (after events left the store): each is rebuilt from position zero. */
-  async resetAll(): Promise<void> {
-    for (const projection of this.projections) await this.reset(projection.name);
+  /**
+   * Empties every projection within `tx`, the transaction that moved events
+   * out of the store: the move and the reset commit together or not at all
+   * (a reset run after the move's commit, if it failed, left the read models
+   * holding the moved events, and the retried import found nothing left to
+   * move). The runner then rebuilds them from position zero.
+   */
+  async resetAllIn(tx: Queryable): Promise<void> {
+    for (const projection of this.projections) await this.resetIn(projection, tx);
+  }
+
+  /**
+   * Locks the projection's checkpoint row before emptying its tables, the
+   * order `step` takes them in: a running step is waited for. (Tables first,
+   * then the row, deadlocked with a step: PostgreSQL aborted the reset.)
+   */
+  private async resetIn(projection: Projection, tx: Queryable): Promise<void> {
+    const name = CHECKPOINT_PREFIX + projection.name;
+    await tx.query(`INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [name]);
+    await tx.query(`SELECT 1 FROM checkpoints WHERE name = $1 FOR UPDATE`, [name]);
+    if (projection.tables.length > 0) await tx.query(`TRUNCATE ${projection.tables.join(', ')}`);
+    await new Checkpoints(tx).reset(name);
   }
 
   /** Events recorded but not yet applied, per projection (for /readyz and /metrics). */
