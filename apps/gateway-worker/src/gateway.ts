@@ -1,13 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import {
   createKafka,
   deadLetterMessage,
   encodeGatewayHeartbeat,
-  encodeUsageRecord,
   eventTopics,
   GATEWAY_HEARTBEAT,
   JsonLogger,
-  TelemetryProducer,
   TOPICS,
   within,
 } from '@apim/events';
@@ -21,6 +18,7 @@ import { refuse, sendRefusal } from './proxy/gateway-errors';
 import { RateLimiter } from './proxy/rate-limiter';
 import { Upstreams } from './proxy/upstreams';
 import { GatewayMetrics } from './telemetry/gateway-metrics';
+import { TelemetryThread } from './telemetry/telemetry-thread';
 
 const VERSION = process.env.npm_package_version ?? '0.1.0';
 
@@ -33,7 +31,7 @@ const VERSION = process.env.npm_package_version ?? '0.1.0';
 export class Gateway {
   readonly feed: EventFeed;
   private readonly server: HttpServer;
-  private readonly telemetry: TelemetryProducer;
+  private readonly telemetry: TelemetryThread;
   private readonly metrics: GatewayMetrics;
   private readonly rateLimiter = new RateLimiter();
   private readonly sockets: SocketsKind;
@@ -50,8 +48,18 @@ export class Gateway {
     private readonly logger: JsonLogger,
   ) {
     this.gatewayId = config.gatewayId;
-    const kafka = createKafka({ brokers: config.brokers, clientId: `gateway-${config.DC_ID}-${this.gatewayId}`, logger });
-    this.telemetry = new TelemetryProducer(kafka, logger);
+    const clientId = `gateway-${config.DC_ID}-${this.gatewayId}`;
+    const kafka = createKafka({ brokers: config.brokers, clientId, logger });
+    this.telemetry = new TelemetryThread(
+      {
+        brokers: config.brokers,
+        clientId: `${clientId}-telemetry`,
+        gatewayId: this.gatewayId,
+        dc: config.DC_ID,
+        logLevel: config.LOG_LEVEL,
+      },
+      logger,
+    );
     this.feed = new EventFeed({
       kafka,
       dc: config.DC_ID,
@@ -154,20 +162,16 @@ export class Gateway {
     const seconds = Number(process.hrtime.bigint() - request.startedAtHr) / 1e9;
     this.metrics.observe(request.api?.id ?? null, request.status, seconds);
     if (!request.api) return;
-    const usage = encodeUsageRecord({
-      recordId: randomUUID(),
-      gatewayId: this.gatewayId,
-      dc: this.config.DC_ID,
+    this.telemetry.usage({
       apiId: request.api.id,
       applicationId: request.applicationId,
       method: request.method,
       status: request.status,
-      latencyMs: Math.min(seconds * 1000, 86_400_000),
+      latencyMs: seconds * 1000,
       requestBytes: request.requestBytes,
       responseBytes: request.responseBytes,
-      at: isoAt(request.startedAt),
+      startedAt: request.startedAt,
     });
-    this.telemetry.enqueue(TOPICS.analytics, usage);
   }
 
   private heartbeat(): void {
@@ -230,16 +234,3 @@ export class Gateway {
     res.send(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, JSON.stringify(body));
   }
 }
-
-let isoMs = -1;
-let isoText = '';
-/** `new Date(ms).toISOString()`, remembered for the last millisecond asked: requests that start in the same one share it. */
-function isoAt(ms: number): string {
-  if (ms !== isoMs) {
-    isoMs = ms;
-    isoText = new Date(ms).toISOString();
-  }
-  return isoText;
-}
-
-/** Waits for `promise`, but no longer than `ms`. */

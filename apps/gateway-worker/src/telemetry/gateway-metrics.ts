@@ -1,14 +1,14 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EventFeed } from '../feed/event-feed';
 import type { RateLimiter } from '../proxy/rate-limiter';
-import type { TelemetryProducer } from '@apim/events';
+import type { TelemetryStats } from './telemetry-thread';
 
 export interface GatewayMetricsSources {
   dc: string;
   gatewayId: string;
   feed: EventFeed;
   rateLimiter: RateLimiter;
-  telemetry: TelemetryProducer;
+  telemetry: TelemetryStats;
   lastSnapshotAt: () => number | null;
 }
 
