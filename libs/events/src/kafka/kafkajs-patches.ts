@@ -3,12 +3,15 @@
  * internal modules in Node's module cache before kafkajs loads them:
  * - `linear-grouping`: its producer grouped a request by partition in quadratic time;
  * - `produce-encoding`: its Produce requests and request frames, encoded in one
- *   pass into exactly sized buffers (byte for byte the same).
+ *   pass into exactly sized buffers (byte for byte the same);
+ * - `idle-request-queue`: every connection's request queue polled itself every
+ *   millisecond, even idle (a method of its class, replaced on the prototype).
  *
  * Import this module before anything that imports kafkajs: it is the first
  * import of each app's main. Imported too late it throws, rather than
  * silently doing nothing.
  */
+import { scheduleCheckPendingRequests } from './idle-request-queue';
 import { groupMessagesPerPartition } from './linear-grouping';
 import { encodeRequestFrame, fastProduceRequest, ProduceRequest } from './produce-encoding';
 import { replaceKafkajsModule } from './replace-module';
@@ -29,3 +32,7 @@ replaceKafkajsModule(
   'kafkajs/src/protocol/requests/produce/v4/request',
 );
 replaceKafkajsModule('kafkajs-patches', 'kafkajs/src/protocol/request', encodeRequestFrame, 'kafkajs/src/network/connection');
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs' own class, one method replaced on its prototype
+const RequestQueue = require('kafkajs/src/network/requestQueue') as { prototype: { scheduleCheckPendingRequests: unknown } };
+RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
