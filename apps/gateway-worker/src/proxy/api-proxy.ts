@@ -53,6 +53,15 @@ const ANSWERED_HERE = new Set(['expect']);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ROUTABLE = new Set(['PUBLISHED', 'DEPRECATED']);
 
+/** Rate bucket keys by the table entry they belong to: built once, not per request (a new string is hashed again at each lookup). */
+const BUCKET_KEYS = new WeakMap<object, string>();
+
+function bucketKey(entry: object, kind: string, id: string, second?: string): string {
+  let key = BUCKET_KEYS.get(entry);
+  if (key === undefined) BUCKET_KEYS.set(entry, (key = second === undefined ? `${kind}\n${id}` : `${kind}\n${id}\n${second}`));
+  return key;
+}
+
 /**
  * The request path of DESIGN.md section 8: resolve the API, check the
  * operation, authenticate offline, check the subscription, take from the rate
@@ -117,17 +126,17 @@ export class ApiProxy {
     const limits: Limit[] = [];
     // The API's own policy first: every caller of the API, anonymous ones too, shares its bucket.
     const apiPolicy = api.throttlingPolicy ? table.policy(api.throttlingPolicy) : undefined;
-    if (apiPolicy) limits.push({ key: `api\n${api.id}`, policy: apiPolicy });
+    if (apiPolicy) limits.push({ key: bucketKey(api, 'api', api.id), policy: apiPolicy });
     if (caller.applicationId !== null) {
       const subscription = table.subscription(caller.applicationId, api.id);
       if (!subscription) return refuse(403, 'NOT_SUBSCRIBED', 'the application is not subscribed to this API');
       if (subscription.state === 'BLOCKED')
         return refuse(403, 'SUBSCRIPTION_BLOCKED', "the application's subscription to this API is blocked");
       const tier = table.policy(subscription.tier);
-      if (tier) limits.push({ key: `sub\n${caller.applicationId}\n${api.id}`, policy: tier });
+      if (tier) limits.push({ key: bucketKey(subscription, 'sub', subscription.applicationId, subscription.apiId), policy: tier });
       const application = table.application(caller.applicationId);
       const applicationPolicy = application ? table.policy(application.policy) : undefined;
-      if (applicationPolicy) limits.push({ key: `app\n${caller.applicationId}`, policy: applicationPolicy });
+      if (applicationPolicy) limits.push({ key: bucketKey(application!, 'app', application!.id), policy: applicationPolicy });
     }
     const rate = this.options.rateLimiter.take(limits);
     const rateHeaders = rateLimitHeaders(rate);

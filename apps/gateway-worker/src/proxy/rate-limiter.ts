@@ -40,32 +40,45 @@ const UNLIMITED: RateDecision = { allowed: true, limit: 0, remaining: 0, resetSe
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  private readonly applying: Bucket[] = [];
+  private readonly applyingLimits: Limit[] = [];
 
   constructor(private readonly now: () => number = Date.now) {}
 
   take(limits: readonly Limit[]): RateDecision {
-    const applicable = limits.filter((limit) => !limit.policy.unlimited);
-    if (applicable.length === 0) return UNLIMITED;
+    // On every request: no intermediate arrays, the buckets that apply go into one kept for the purpose.
+    const buckets = this.applying;
     const now = this.now();
-    const buckets = applicable.map((limit) => this.refilled(limit, now));
-    const empty = buckets.findIndex((bucket) => bucket.tokens < 1);
-    if (empty === -1) for (const bucket of buckets) bucket.tokens -= 1;
+    let count = 0;
+    let empty = -1;
+    for (const limit of limits) {
+      if (limit.policy.unlimited) continue;
+      const bucket = this.refilled(limit, now);
+      if (empty === -1 && bucket.tokens < 1) empty = count;
+      this.applyingLimits[count] = limit;
+      buckets[count++] = bucket;
+    }
+    if (count === 0) return UNLIMITED;
+    if (empty === -1) for (let i = 0; i < count; i++) buckets[i].tokens -= 1;
 
     let tightest = 0;
-    for (let i = 1; i < buckets.length; i++) if (buckets[i].tokens < buckets[tightest].tokens) tightest = i;
+    for (let i = 1; i < count; i++) if (buckets[i].tokens < buckets[tightest].tokens) tightest = i;
     const reported = empty === -1 ? tightest : empty;
     const bucket = buckets[reported];
-    const limit = applicable[reported].policy.requestsPerMinute;
+    const limit = this.applyingLimits[reported].policy.requestsPerMinute;
+    const refusedBy = empty === -1 ? undefined : this.applyingLimits[empty].key;
+    buckets.length = this.applyingLimits.length = 0;
     // The bucket also holds the burst, which RateLimit-Limit (the per-minute rate) does not count.
     const remaining = Math.min(limit, Math.max(0, Math.floor(bucket.tokens)));
-    return {
+    const decision: RateDecision = {
       allowed: empty === -1,
       limit,
       remaining,
       resetSeconds: Math.ceil((bucket.capacity - bucket.tokens) / bucket.perMs / 1000),
       retryAfterSeconds: empty === -1 ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / bucket.perMs / 1000)),
-      ...(empty === -1 ? {} : { refusedBy: applicable[empty].key }),
     };
+    if (refusedBy !== undefined) decision.refusedBy = refusedBy;
+    return decision;
   }
 
   /** Drops buckets that are full again (an idle client costs nothing); returns how many. */

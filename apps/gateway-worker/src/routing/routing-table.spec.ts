@@ -33,6 +33,11 @@ describe('the routing table', () => {
     expect(table.resolve('/eu/v1/x')).toMatchObject({ api: { id: short }, rest: '/x' });
     expect(table.resolve('/eu/pay/v1')).toMatchObject({ api: { id: long }, rest: '/' });
     expect(table.resolve('/other/v1/x')).toBeUndefined();
+    expect(table.resolve('/eu/pay/v1/')).toMatchObject({ api: { id: long }, rest: '/' });
+    expect(table.resolve('/eu/v1//x/')).toMatchObject({ api: { id: short }, rest: '//x/' });
+    expect(table.resolve('/eu/pay/v2/x')).toBeUndefined();
+    expect(table.resolve('/eu')).toBeUndefined();
+    expect(table.resolve('/')).toBeUndefined();
   });
 
   it('drops a retired API from the routes, so its context and version can be reused', () => {

@@ -88,8 +88,8 @@ export type ApplyOutcome = 'applied' | 'ignored';
 /** Stream types whose ids are names (`policy:<name>`, `sub:<app>:<api>`, `user:<name>`): two DCs can create one alike. */
 const NAMED_STREAM_TYPES = new Set<string>(['policy', 'subscription', 'user']);
 
-const routeKey = (context: string, version: string) => `${context}\n${version}`;
-const subscriptionKey = (applicationId: string, apiId: string) => `${applicationId}\n${apiId}`;
+/** Where an API is routed: its context and version as a request path spells them (a version never holds a '/'). */
+const routeKey = (context: string, version: string) => `${context}/${version}`;
 
 /**
  * The gateway's in-memory view of the event stream (DESIGN.md section 8):
@@ -106,7 +106,8 @@ export class RoutingTable {
   private readonly policies = new Map<string, Policy>();
   private readonly applications = new Map<string, ApplicationEntry>();
   private readonly subscriptionsByStream = new Map<string, SubscriptionEntry>();
-  private readonly subscriptions = new Map<string, SubscriptionEntry>();
+  /** By application, then API: keys the table already holds, so a lookup builds no string. */
+  private readonly subscriptions = new Map<string, Map<string, SubscriptionEntry>>();
   private readonly apiKeys = new Map<string, ApiKeyEntry>();
   private readonly apiKeyHashById = new Map<string, string>();
   private readonly oauthClients = new Map<string, OAuthClientEntry>();
@@ -150,20 +151,21 @@ export class RoutingTable {
 
   /** The API that `/{context}/{version}/...` addresses, longest context first; undefined when none. */
   resolve(path: string): ResolvedRoute | undefined {
-    const segments = path.split('/');
-    // segments[0] is '' (the path starts with '/'); a route needs a context and a version segment.
-    for (let depth = Math.min(this.maxContextDepth, segments.length - 2); depth >= 1; depth--) {
-      const context = segments.slice(0, depth + 1).join('/');
-      const ids = this.routes.get(routeKey(context, segments[depth + 1]));
+    // `/{context...}/{version}/{rest}`: the route key is the path up to the end of the version segment, so
+    // each depth tried costs one slice and one lookup (a version never holds a '/').
+    const ends: number[] = [];
+    for (let at = path.indexOf('/', 1); at !== -1 && ends.length <= this.maxContextDepth; at = path.indexOf('/', at + 1)) ends.push(at);
+    ends.push(path.length);
+    for (let depth = Math.min(this.maxContextDepth, ends.length - 1); depth >= 1; depth--) {
+      const ids = this.routes.get(path.slice(0, ends[depth]));
       if (!ids) continue;
       const api = this.apis.get(ids[0])!;
-      const rest = '/' + segments.slice(depth + 2).join('/');
-      return { api, rest };
+      const restAt = ends[depth];
+      return { api, rest: restAt === path.length ? '/' : path.slice(restAt) };
     }
     return undefined;
   }
 
-  /** The most specific operation of `api` matching the method and path, or undefined. */
   matchOperation(api: RoutedApi, method: string, rest: string): MatchedOperation | undefined {
     let finder = this.compiled.get(api.id);
     if (!finder) {
@@ -182,7 +184,7 @@ export class RoutingTable {
   }
 
   subscription(applicationId: string, apiId: string): SubscriptionEntry | undefined {
-    return this.subscriptions.get(subscriptionKey(applicationId, apiId));
+    return this.subscriptions.get(applicationId)?.get(apiId);
   }
 
   apiKey(keyHash: string): ApiKeyEntry | undefined {
@@ -219,7 +221,7 @@ export class RoutingTable {
       routes: this.routes.size,
       policies: this.policies.size,
       applications: this.applications.size,
-      subscriptions: this.subscriptions.size,
+      subscriptions: this.subscriptionsByStream.size,
       apiKeys: this.apiKeys.size,
       oauthClients: this.oauthClients.size,
       signingKeys: this.signingKeys.size,
@@ -339,7 +341,9 @@ export class RoutingTable {
         const entry = this.subscriptionsByStream.get(event.streamId);
         if (!entry) return 'ignored';
         this.subscriptionsByStream.delete(event.streamId);
-        this.subscriptions.delete(subscriptionKey(entry.applicationId, entry.apiId));
+        const ofApplication = this.subscriptions.get(entry.applicationId);
+        ofApplication?.delete(entry.apiId);
+        if (ofApplication?.size === 0) this.subscriptions.delete(entry.applicationId);
         return 'applied';
       }
       case 'apikey.generated': {
@@ -477,7 +481,9 @@ export class RoutingTable {
 
   private putSubscription(streamId: string, entry: SubscriptionEntry): void {
     this.subscriptionsByStream.set(streamId, entry);
-    this.subscriptions.set(subscriptionKey(entry.applicationId, entry.apiId), entry);
+    let ofApplication = this.subscriptions.get(entry.applicationId);
+    if (!ofApplication) this.subscriptions.set(entry.applicationId, (ofApplication = new Map()));
+    ofApplication.set(entry.apiId, entry);
   }
 
   private setSubscriptionState(streamId: string, state: SubscriptionState): ApplyOutcome {
