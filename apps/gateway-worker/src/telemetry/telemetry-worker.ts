@@ -8,7 +8,15 @@ import '@apim/events/kafka/kafkajs-patches';
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IHeaders, Message } from 'kafkajs';
-import { createKafka, encodeUsageRecord, JsonLogger, MAX_USAGE_LATENCY_MS, TelemetryProducer, TOPICS } from '@apim/events';
+import {
+  createKafka,
+  JsonLogger,
+  MAX_USAGE_LATENCY_MS,
+  TelemetryProducer,
+  TOPICS,
+  usageRecordHeaders,
+  usageRecordJson,
+} from '@apim/events';
 import type { FromTelemetryThread, TelemetryThreadData, ToTelemetryThread } from './telemetry-thread';
 import { UsageBatchReader } from './usage-batch';
 
@@ -18,6 +26,9 @@ function run(port: NonNullable<typeof parentPort>, data: TelemetryThreadData): v
   const logger = new JsonLogger({ service: 'gateway-worker', dc: data.dc, thread: 'telemetry' }, data.logLevel);
   const telemetry = new TelemetryProducer(createKafka({ brokers: data.brokers, clientId: data.clientId, logger }), logger);
   const reader = new UsageBatchReader();
+  const gatewayId = JSON.stringify(data.gatewayId);
+  const dc = JSON.stringify(data.dc);
+  const headers = usageRecordHeaders(data.dc, data.gatewayId);
   let received = 0;
   let unreadable = 0;
   const report = (): void => {
@@ -39,22 +50,26 @@ function run(port: NonNullable<typeof parentPort>, data: TelemetryThreadData): v
         received += message.batch.count;
         try {
           for (const fields of reader.read(message.batch))
-            telemetry.enqueue(
-              TOPICS.analytics,
-              encodeUsageRecord({
-                recordId: randomUUID(),
-                gatewayId: data.gatewayId,
-                dc: data.dc,
-                apiId: fields.apiId,
-                applicationId: fields.applicationId,
-                method: fields.method,
-                status: fields.status,
-                latencyMs: Math.min(fields.latencyMs, MAX_USAGE_LATENCY_MS),
-                requestBytes: fields.requestBytes,
-                responseBytes: fields.responseBytes,
-                at: isoAt(fields.startedAt),
-              }),
-            );
+            telemetry.enqueue(TOPICS.analytics, {
+              key: fields.apiId,
+              value: Buffer.from(
+                usageRecordJson({
+                  recordId: `"${randomUUID()}"`,
+                  gatewayId,
+                  dc,
+                  apiId: quoted(fields.apiId),
+                  applicationId: fields.applicationId === null ? 'null' : quoted(fields.applicationId),
+                  method: quoted(fields.method),
+                  status: fields.status,
+                  latencyMs: Math.min(fields.latencyMs, MAX_USAGE_LATENCY_MS),
+                  requestBytes: fields.requestBytes,
+                  responseBytes: fields.responseBytes,
+                  at: isoAt(fields.startedAt),
+                }),
+                'utf8',
+              ),
+              headers,
+            });
         } catch (error) {
           unreadable += message.batch.count;
           logger.error('usage batch not readable; its records are dropped', { error: (error as Error).message });
@@ -88,13 +103,25 @@ function buffer<T>(value: T): T | Buffer {
   return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
 }
 
+const QUOTED_MAX = 100_000;
+const quotedStrings = new Map<string, string>();
+/** JSON.stringify of an id or a method, remembered: the same few come with every request. */
+function quoted(text: string): string {
+  let json = quotedStrings.get(text);
+  if (json === undefined) {
+    if (quotedStrings.size >= QUOTED_MAX) quotedStrings.clear();
+    quotedStrings.set(text, (json = JSON.stringify(text)));
+  }
+  return json;
+}
+
 let isoMs = -1;
 let isoText = '';
-/** `new Date(ms).toISOString()`, remembered for the last millisecond asked: requests that start in the same one share it. */
+/** `JSON.stringify(new Date(ms).toISOString())`, remembered for the last millisecond asked: requests that start in the same one share it. */
 function isoAt(ms: number): string {
   if (ms !== isoMs) {
     isoMs = ms;
-    isoText = new Date(ms).toISOString();
+    isoText = `"${new Date(ms).toISOString()}"`;
   }
   return isoText;
 }

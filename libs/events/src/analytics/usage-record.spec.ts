@@ -35,6 +35,30 @@ describe('encodeUsageRecord', () => {
     expect(JSON.parse(encoded.value.toString('utf8'))).toEqual(record());
   });
 
+  it('writes exactly what JSON.stringify writes, whatever the strings and numbers hold', () => {
+    const odd = ['plain', 'quote " and \\ backslash', 'tab\tnew\nline\u0001', 'ünïcödé ✓ 𝄞', '\u2028\u2029', '</script>', ''];
+    const numbers = [0, -0, 1.5, 1e21, 1e-7, 86_400_000, NaN, Infinity];
+    for (const text of odd)
+      for (const n of numbers) {
+        const value: UsageRecord = {
+          recordId: text,
+          gatewayId: text,
+          dc: text,
+          apiId: text,
+          applicationId: text === '' ? null : text,
+          method: text,
+          status: n,
+          latencyMs: n,
+          requestBytes: n,
+          responseBytes: n,
+          at: text,
+        };
+        expect(encodeUsageRecord(value).value.toString('utf8')).toBe(JSON.stringify(value));
+        const { requestBytes: _request, ...noRequestBytes } = value;
+        expect(encodeUsageRecord(noRequestBytes).value.toString('utf8')).toBe(JSON.stringify(noRequestBytes));
+      }
+  });
+
   it('leaves out byte counts that were not measured', () => {
     const { requestBytes: _request, responseBytes: _response, ...bare } = record();
     expect(Object.keys(JSON.parse(encodeUsageRecord(bare).value.toString('utf8')))).not.toContain('requestBytes');

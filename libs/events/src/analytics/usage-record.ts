@@ -55,25 +55,47 @@ const HTTP_METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$/;
  * `gatewayId`. Does not validate: readers refuse what `decodeUsageRecord` refuses.
  */
 export function encodeUsageRecord(record: UsageRecord): EncodedEvent {
-  // Built field by field rather than with conditional spreads: this runs once per proxied request.
-  const wire = {
-    recordId: record.recordId,
-    gatewayId: record.gatewayId,
-    dc: record.dc,
-    apiId: record.apiId,
-    applicationId: record.applicationId,
-    method: record.method,
+  const quote = JSON.stringify;
+  const json = usageRecordJson({
+    recordId: quote(record.recordId),
+    gatewayId: quote(record.gatewayId),
+    dc: quote(record.dc),
+    apiId: quote(record.apiId),
+    applicationId: record.applicationId === null ? 'null' : quote(record.applicationId),
+    method: quote(record.method),
     status: record.status,
     latencyMs: record.latencyMs,
-  } as UsageRecord;
-  if (record.requestBytes !== undefined) wire.requestBytes = record.requestBytes;
-  if (record.responseBytes !== undefined) wire.responseBytes = record.responseBytes;
-  wire.at = record.at;
-  return {
-    key: record.apiId,
-    value: Buffer.from(JSON.stringify(wire), 'utf8'),
-    headers: { [HEADERS.originDc]: record.dc, [USAGE_GATEWAY_HEADER]: record.gatewayId },
-  };
+    requestBytes: record.requestBytes,
+    responseBytes: record.responseBytes,
+    at: quote(record.at),
+  });
+  return { key: record.apiId, value: Buffer.from(json, 'utf8'), headers: usageRecordHeaders(record.dc, record.gatewayId) };
+}
+
+/** A usage record whose string fields are JSON already (`JSON.stringify` of each, `null` for no application). */
+export type QuotedUsageRecord = { [K in keyof UsageRecord]: UsageRecord[K] extends string | null ? string : UsageRecord[K] };
+
+/**
+ * The JSON of a usage record, exactly as `JSON.stringify` writes it, from its
+ * strings quoted beforehand: a gateway that sends the same few ids with every
+ * request quotes each once (JSON.stringify of the whole record was a quarter
+ * of its telemetry thread).
+ */
+export function usageRecordJson(q: QuotedUsageRecord): string {
+  let json = `{"recordId":${q.recordId},"gatewayId":${q.gatewayId},"dc":${q.dc},"apiId":${q.apiId},"applicationId":${q.applicationId},"method":${q.method},"status":${jsonNumber(q.status)},"latencyMs":${jsonNumber(q.latencyMs)}`;
+  if (q.requestBytes !== undefined) json += `,"requestBytes":${jsonNumber(q.requestBytes)}`;
+  if (q.responseBytes !== undefined) json += `,"responseBytes":${jsonNumber(q.responseBytes)}`;
+  return `${json},"at":${q.at}}`;
+}
+
+/** The headers of a usage record's Kafka record; one object can serve every record of a gateway. */
+export function usageRecordHeaders(dc: string, gatewayId: string): Record<string, string> {
+  return { [HEADERS.originDc]: dc, [USAGE_GATEWAY_HEADER]: gatewayId };
+}
+
+/** A number as JSON.stringify writes it: non-finite ones as null. */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 /**
