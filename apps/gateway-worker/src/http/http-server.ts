@@ -237,7 +237,7 @@ export class ServerResponse {
     const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
     const head = this.head(status, headers, payload?.length ?? 0, true);
     const withBody = payload !== undefined && payload.length > 0 && this.req.method !== 'HEAD';
-    this.connection.write(withBody ? Buffer.concat([Buffer.from(head, 'latin1'), payload]) : head);
+    this.connection.write(withBody ? headAndBody(head, payload) : head);
     this.finish();
   }
 
@@ -330,6 +330,14 @@ export class ServerResponse {
     const connection = this.closeAfter ? 'close' : this.req.minor === 0 ? 'keep-alive' : null;
     return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n${lines}date: ${dateHeader}\r\n${connection ? `connection: ${connection}\r\n` : ''}\r\n`;
   }
+}
+
+/** The head (latin1, one byte per character) and the body in one buffer, for one write. */
+function headAndBody(head: string, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(head.length + body.length);
+  out.write(head, 0, 'latin1');
+  body.copy(out, head.length);
+  return out;
 }
 
 /** One client connection: reads requests one at a time (pipelined ones wait their turn) and writes their responses in order. */

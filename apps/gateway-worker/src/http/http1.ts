@@ -59,9 +59,12 @@ export interface ResponseHead extends HeaderFields {
   minor: number;
 }
 
+/** CRLF CRLF as bytes: a string needle would be encoded again at every call. */
+const BLANK_LINE = Buffer.from('\r\n\r\n', 'latin1');
+
 /** Where the head that starts at `from` ends (the index after its blank line), or -1 if it has not all arrived. */
 export function headEnd(buffer: Buffer, from: number): number {
-  const at = buffer.indexOf('\r\n\r\n', from, 'latin1');
+  const at = buffer.indexOf(BLANK_LINE, from);
   return at === -1 ? -1 : at + 4;
 }
 

@@ -40,11 +40,31 @@ function checkApiKey(header: string | string[] | undefined, table: RoutingTable,
   if (header === undefined || header === '')
     return refuse(401, 'MISSING_CREDENTIALS', 'this operation needs an API key in the apikey header');
   if (Array.isArray(header)) return refuse(401, 'INVALID_CREDENTIALS', 'send one apikey header, not several');
-  const entry = table.apiKey(sha256Hex(header));
+  const remembered = knownKeyHashes.get(header);
+  const hash = remembered ?? sha256Hex(header);
+  const entry = table.apiKey(hash);
   if (!entry) return refuse(401, 'INVALID_CREDENTIALS', 'the API key is not valid');
+  if (remembered === undefined) rememberKeyHash(header, hash);
   if (entry.revoked) return refuse(401, 'REVOKED_CREDENTIALS', 'the API key has been revoked');
   if (entry.expiresAt !== null && entry.expiresAt <= now()) return refuse(401, 'EXPIRED_CREDENTIALS', 'the API key has expired');
   return { applicationId: entry.applicationId, credentialHeader: 'apikey' };
+}
+
+/** Hashes of keys the table knew, by key: a caller sends the same key with every request, and SHA-256 costs more than a lookup. */
+const knownKeyHashes = new Map<string, string>();
+const KNOWN_KEY_HASHES_MAX = 10_000;
+
+/**
+ * Remembers `hash` for `key` once the table has shown it holds it (valid,
+ * revoked or expired alike: the entry is still looked up each time, so a
+ * revocation applies at once). Keys the table does not hold are never
+ * remembered, so callers trying random keys cannot grow the memory. Kept in
+ * this process only, as Kong and Tyk keep their key caches; never written anywhere.
+ */
+function rememberKeyHash(key: string, hash: string): void {
+  if (knownKeyHashes.size >= KNOWN_KEY_HASHES_MAX) knownKeyHashes.clear();
+  // A copy: the header's string is a slice that would keep its whole request head alive.
+  knownKeyHashes.set(Buffer.from(key, 'latin1').toString('latin1'), hash);
 }
 
 const JWT_REFUSALS: Record<JwtError['reason'], [code: string, message: string]> = {
