@@ -25,6 +25,19 @@ export interface KafkaClusterOptions {
   ownerPid?: number;
   startTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Clients must use TLS and SASL/PLAIN (listener SASL_SSL) instead of
+   * plaintext: the broker's certificate (see kafka-tls.ts) and its users.
+   */
+  saslSsl?: { tls: BrokerCertificates; users: Record<string, string> };
+}
+
+/** A broker's TLS material: PKCS12 key and trust stores, their password, and the CA certificate clients trust (PEM). */
+export interface BrokerCertificates {
+  keystore: string;
+  truststore: string;
+  password: string;
+  caPem: string;
 }
 
 /**
@@ -185,6 +198,7 @@ export class KafkaCluster {
       const kafka = new Kafka({
         clientId: 'apim-launcher',
         brokers: [this.brokers],
+        ...this.clientSecurity(),
         logLevel: logLevel.NOTHING,
         retry: { retries: 0 },
         connectionTimeout: 1000,
@@ -209,16 +223,42 @@ export class KafkaCluster {
     );
   }
 
+  /** kafkajs options that reach this broker (as its first user when it requires SASL_SSL). */
+  clientSecurity(): { ssl?: { ca: string[] }; sasl?: { mechanism: 'plain'; username: string; password: string } } {
+    const secured = this.options.saslSsl;
+    if (!secured) return {};
+    const [username, password] = Object.entries(secured.users)[0];
+    return { ssl: { ca: [secured.tls.caPem] }, sasl: { mechanism: 'plain', username, password } };
+  }
+
   private serverProperties(): string {
+    const secured = this.options.saslSsl;
+    const listener = secured ? 'SASL_SSL' : 'PLAINTEXT';
+    const security = secured
+      ? [
+          'sasl.enabled.mechanisms=PLAIN',
+          'sasl.mechanism.inter.broker.protocol=PLAIN',
+          // The broker is a client of its own listener too (transaction markers): it signs in as the first user.
+          `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${jaasUsers(secured.users)};`,
+          `ssl.keystore.location=${secured.tls.keystore}`,
+          'ssl.keystore.type=PKCS12',
+          `ssl.keystore.password=${secured.tls.password}`,
+          `ssl.key.password=${secured.tls.password}`,
+          `ssl.truststore.location=${secured.tls.truststore}`,
+          'ssl.truststore.type=PKCS12',
+          `ssl.truststore.password=${secured.tls.password}`,
+        ]
+      : [];
     return [
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${this.port}`,
-      'inter.broker.listener.name=PLAINTEXT',
+      `listeners=${listener}://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
+      `advertised.listeners=${listener}://127.0.0.1:${this.port}`,
+      `inter.broker.listener.name=${listener}`,
       'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      `listener.security.protocol.map=CONTROLLER:PLAINTEXT,${listener}:${listener}`,
+      ...security,
       `log.dirs=${join(this.options.dataDir, 'logs')}`,
       'num.partitions=1',
       'auto.create.topics.enable=false',
@@ -249,6 +289,13 @@ const LOG4J_PROPERTIES = [
   'log4j.logger.kafka.server.BrokerServer=INFO',
   '',
 ].join('\n');
+
+/** JAAS options of PlainLoginModule: the broker's own login (the first user), then every user it accepts. */
+function jaasUsers(users: Record<string, string>): string {
+  const [[username, password]] = Object.entries(users);
+  const accepted = Object.entries(users).map(([name, secret]) => `user_${name}="${secret}"`);
+  return [`username="${username}"`, `password="${password}"`, ...accepted].join(' ');
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -49,7 +49,8 @@ export class Gateway {
   ) {
     this.gatewayId = config.gatewayId;
     const clientId = `gateway-${config.DC_ID}-${this.gatewayId}`;
-    const kafka = createKafka({ brokers: config.brokers, clientId, logger });
+    const security = config.kafkaSecurity;
+    const kafka = createKafka({ brokers: config.brokers, clientId, logger, security });
     this.telemetry = new TelemetryThread(
       {
         brokers: config.brokers,
@@ -57,6 +58,7 @@ export class Gateway {
         gatewayId: this.gatewayId,
         dc: config.DC_ID,
         logLevel: config.LOG_LEVEL,
+        security,
       },
       logger,
     );

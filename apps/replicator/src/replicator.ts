@@ -37,14 +37,16 @@ export class Replicator {
     private readonly config: ReplicatorConfig,
     private readonly logger: JsonLogger,
   ) {
-    const target = createKafka({ brokers: config.brokers, clientId: `replicator-${config.DC_ID}`, logger });
+    // Every cluster is reached with the same TLS and SASL settings (one client identity for the replicator).
+    const security = config.kafkaSecurity;
+    const target = createKafka({ brokers: config.brokers, clientId: `replicator-${config.DC_ID}`, logger, security });
     this.telemetry = new TelemetryProducer(target, logger, { flushIntervalMs: 200, maxBuffered: 10_000 });
     this.mirrors = config.sources.map(
       ({ dc, brokers }) =>
         new SourceMirror({
           source: dc,
           target: config.DC_ID,
-          sourceKafka: createKafka({ brokers, clientId: `replicator-${config.DC_ID}-from-${dc}`, logger }),
+          sourceKafka: createKafka({ brokers, clientId: `replicator-${config.DC_ID}-from-${dc}`, logger, security }),
           targetKafka: target,
           topics: MIRRORED_TOPICS,
           logger,

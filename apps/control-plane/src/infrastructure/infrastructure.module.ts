@@ -123,7 +123,7 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
       provide: KAFKA,
       inject: [ControlPlaneConfig, JsonLogger],
       useFactory: (config: ControlPlaneConfig, logger: JsonLogger) =>
-        createKafka({ brokers: config.brokers, clientId: `control-plane-${config.DC_ID}`, logger }),
+        createKafka({ brokers: config.brokers, clientId: `control-plane-${config.DC_ID}`, logger, security: config.kafkaSecurity }),
     },
     {
       provide: PRODUCER,

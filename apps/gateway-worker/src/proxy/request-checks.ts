@@ -10,7 +10,6 @@ const SUSPECT = /[%.\\\u0000-\u001f\u007f]/;
 export function unsafePathReason(rawPath: string): string | null {
   if (!rawPath.startsWith('/')) return 'the request target must be a path starting with /';
   // Most paths hold none of the characters the checks below look at: one scan answers for them.
-  // eslint-disable-next-line no-control-regex
   if (!SUSPECT.test(rawPath)) return null;
   if (rawPath.includes('\\')) return 'the path contains a backslash';
   if (/%(2f|5c)/i.test(rawPath)) return 'the path contains an encoded slash or backslash';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Message } from 'kafkajs';
-import { JsonLogger, LogLevel, within } from '@apim/events';
+import { JsonLogger, KafkaSecurity, LogLevel, within } from '@apim/events';
 import { UsageBatch, UsageBatchWriter, UsageFields } from './usage-batch';
 
 /** What the telemetry thread needs to know at start (`workerData`). */
@@ -12,6 +12,7 @@ export interface TelemetryThreadData {
   gatewayId: string;
   dc: string;
   logLevel: LogLevel;
+  security: KafkaSecurity;
 }
 
 /** From the event loop to the telemetry thread. */

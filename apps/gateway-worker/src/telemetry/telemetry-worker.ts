@@ -24,7 +24,10 @@ const STATS_MS = 250;
 
 function run(port: NonNullable<typeof parentPort>, data: TelemetryThreadData): void {
   const logger = new JsonLogger({ service: 'gateway-worker', dc: data.dc, thread: 'telemetry' }, data.logLevel);
-  const telemetry = new TelemetryProducer(createKafka({ brokers: data.brokers, clientId: data.clientId, logger }), logger);
+  const telemetry = new TelemetryProducer(
+    createKafka({ brokers: data.brokers, clientId: data.clientId, logger, security: data.security }),
+    logger,
+  );
   const reader = new UsageBatchReader();
   const gatewayId = JSON.stringify(data.gatewayId);
   const dc = JSON.stringify(data.dc);

@@ -1,13 +1,23 @@
 import { Admin, Kafka, logLevel, LogEntry } from 'kafkajs';
 import { JsonLogger } from '../runtime/logger';
 import { topicConfig } from '../topics';
+import type { KafkaSecurity } from './kafka-security';
 
-/** A kafkajs client whose own log lines come out as our JSON lines (warnings and errors only). */
-export function createKafka(options: { brokers: string[]; clientId: string; logger?: JsonLogger }): Kafka {
+/**
+ * A kafkajs client whose own log lines come out as our JSON lines (warnings
+ * and errors only), reaching the brokers over TLS and SASL as `security` says
+ * (from the `KAFKA_TLS*` and `KAFKA_SASL_*` variables; none: plaintext).
+ */
+export function createKafka(options: { brokers: string[]; clientId: string; logger?: JsonLogger; security?: KafkaSecurity }): Kafka {
   const logger = options.logger;
+  const { ssl, sasl } = options.security ?? {};
+  if (sasl?.mechanism === 'plain' && !ssl)
+    logger?.warn('KAFKA_SASL_MECHANISM=plain without TLS: the password crosses the network in clear');
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl } : {}),
     connectionTimeout: 3000,
     retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 10 },
     logLevel: logger ? logLevel.WARN : logLevel.NOTHING,

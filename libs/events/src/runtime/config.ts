@@ -24,6 +24,9 @@ export function loadConfig<T extends object>(schema: new () => T, env: NodeJS.Pr
   const config = plainToInstance(schema, { ...new schema(), ...raw }, { enableImplicitConversion: true });
   const errors = validateSync(config, { forbidUnknownValues: true });
   if (errors.length > 0) throw new ConfigError(errors.flatMap(describe));
+  // Rules about several variables at once, once each is valid alone.
+  const together = (config as { crossCheck?: () => { variable: string; reason: string }[] }).crossCheck?.() ?? [];
+  if (together.length > 0) throw new ConfigError(together);
   return config;
 }
 

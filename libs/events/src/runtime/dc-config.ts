@@ -1,4 +1,5 @@
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { KAFKA_SASL_MECHANISMS, kafkaSecurity, KafkaSecurity, kafkaSecurityProblems } from '../kafka/kafka-security';
 import { LOG_LEVELS, LogLevel } from './logger';
 
 export const DC_ID_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
@@ -15,6 +16,43 @@ export class DcConfig {
   @Matches(BROKER_LIST, { message: 'must be a comma-separated list of host:port' })
   KAFKA_BROKERS!: string;
 
+  /** `true`: TLS to the brokers, verified against the system's CAs or KAFKA_TLS_CA_FILE (set by any KAFKA_TLS_* file too). */
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'must be true or false' })
+  KAFKA_TLS?: string;
+
+  /** PEM file of the CA(s) that signed the brokers' certificates. */
+  @IsOptional()
+  @IsString()
+  KAFKA_TLS_CA_FILE?: string;
+
+  /** PEM files of a client certificate and its key, for brokers that require one (mutual TLS). */
+  @IsOptional()
+  @IsString()
+  KAFKA_TLS_CERT_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  KAFKA_TLS_KEY_FILE?: string;
+
+  /** SASL authentication to the brokers: `plain`, `scram-sha-256` or `scram-sha-512`. */
+  @IsOptional()
+  @IsIn(KAFKA_SASL_MECHANISMS, { message: `must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}` })
+  KAFKA_SASL_MECHANISM?: string;
+
+  @IsOptional()
+  @IsString()
+  KAFKA_SASL_USERNAME?: string;
+
+  /** The SASL password, or KAFKA_SASL_PASSWORD_FILE naming a file that holds it (a mounted secret). */
+  @IsOptional()
+  @IsString()
+  KAFKA_SASL_PASSWORD?: string;
+
+  @IsOptional()
+  @IsString()
+  KAFKA_SASL_PASSWORD_FILE?: string;
+
   /** The other DCs, comma-separated (e.g. `dc2`); empty for a single DC. */
   @IsOptional()
   @Matches(DC_LIST, { message: 'must be a comma-separated list of DC ids such as dc2,dc3' })
@@ -27,6 +65,16 @@ export class DcConfig {
   @Min(1)
   @Max(65535)
   PORT!: number;
+
+  /** Problems of the variables taken together; loadConfig reports them with the others. */
+  crossCheck(): { variable: string; reason: string }[] {
+    return kafkaSecurityProblems(this);
+  }
+
+  /** kafkajs' TLS and SASL options for this process's clusters (the files are read at each call). */
+  get kafkaSecurity(): KafkaSecurity {
+    return kafkaSecurity(this);
+  }
 
   get brokers(): string[] {
     return this.KAFKA_BROKERS.split(',');

@@ -1,0 +1,133 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { decodeUsageRecord, ensureTopics, TOPICS, UsageRecord } from '@apim/events';
+import { KafkaCluster } from '../../tools/infra/kafka-cluster';
+import { makeBrokerCertificates } from '../../tools/infra/kafka-tls';
+import { readRecordsUntil } from '../support/events';
+import { EventWriter, testApiKey } from '../support/event-writer';
+import { eventually, RunningGateway, startGateway, startUpstream } from '../support/gateway';
+
+/**
+ * A broker that takes only SASL_SSL (TLS, then SASL/PLAIN), and a gateway
+ * configured through the KAFKA_TLS_* and KAFKA_SASL_* variables: its feed, its
+ * admin client and its telemetry thread all have to get through.
+ */
+describe('Kafka over TLS with SASL', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apim-kafka-sasl-'));
+  const gatewayPassword = randomBytes(12).toString('hex');
+  const users = { admin: randomBytes(12).toString('hex'), gateway: gatewayPassword };
+  let cluster: KafkaCluster;
+  let kafka: Kafka;
+  let caFile: string;
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  const gateways: RunningGateway[] = [];
+
+  beforeAll(async () => {
+    const tls = makeBrokerCertificates(join(dir, 'tls'));
+    caFile = join(dir, 'ca.pem');
+    writeFileSync(caFile, tls.caPem);
+    cluster = new KafkaCluster({ name: 'sasl-ssl', dataDir: join(dir, 'kafka'), heap: '256m', saslSsl: { tls, users } });
+    await cluster.start();
+    kafka = new Kafka({ clientId: 'sasl-test', brokers: [cluster.brokers], ...cluster.clientSecurity(), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [TOPICS.events, TOPICS.analytics, TOPICS.heartbeats, TOPICS.dlq]).finally(() => admin.disconnect());
+    upstream = await startUpstream();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const gateway of gateways) await gateway.process.stop(10_000);
+    await upstream?.close();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function gateway(name: string, password: string, extra: Record<string, string> = {}): Promise<RunningGateway> {
+    return startGateway(
+      {
+        KAFKA_BROKERS: cluster.brokers,
+        KAFKA_TLS_CA_FILE: caFile,
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: 'gateway',
+        KAFKA_SASL_PASSWORD: password,
+        GATEWAY_ID: `gw-${name}-${randomUUID()}`,
+        ...extra,
+      },
+      `sasl-${name}`,
+    ).then((started) => {
+      gateways.push(started);
+      return started;
+    });
+  }
+
+  it('refuses clients that do not use TLS and SASL (the broker really requires them)', async () => {
+    const plaintext = new Kafka({
+      clientId: 'plain',
+      brokers: [cluster.brokers],
+      retry: { retries: 0 },
+      connectionTimeout: 2000,
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = plaintext.admin();
+    await expect(admin.connect().then(() => admin.listTopics())).rejects.toThrow();
+    await admin.disconnect().catch(() => undefined);
+  });
+
+  it('serves an API from events read over TLS and SASL, and writes its usage records back the same way', async () => {
+    const writer = new EventWriter(kafka);
+    const apiId = randomUUID();
+    const applicationId = randomUUID();
+    const key = testApiKey();
+    const context = `/sasl-${randomBytes(3).toString('hex')}`;
+    await writer.write('policy.created', 'policy:SaslGold', { name: 'SaslGold', requestsPerMinute: 100_000, burst: 0, unlimited: false });
+    await writer.write('api.created', apiId, {
+      name: 'sasl',
+      version: 'v1',
+      context,
+      upstreamUrls: [upstream.url],
+      upstreamTimeoutMs: 2000,
+      operations: [{ method: '*', path: '/*', auth: 'apikey' }],
+      tiers: ['SaslGold'],
+      visibility: 'public',
+    });
+    await writer.write('api.published', apiId, {});
+    await writer.write('application.created', applicationId, { ownerId: 'user:dev', name: 'sasl app', policy: 'SaslGold' });
+    await writer.write('subscription.created', `sub:${applicationId}:${apiId}`, { applicationId, apiId, tier: 'SaslGold' });
+    await writer.write('apikey.generated', randomUUID(), { applicationId, keyHash: key.keyHash, prefix: key.prefix, expiresAt: null });
+    await writer.close();
+
+    const gw = await gateway('ok', gatewayPassword);
+    await eventually(async () => expect((await fetch(`${gw.url}/readyz`)).status).toBe(200), 60_000);
+    const answer = await fetch(`${gw.url}${context}/v1/items`, { headers: { apikey: key.key } });
+    expect(answer.status).toBe(200);
+
+    const gatewayId = (await (await fetch(`${gw.url}/healthz`)).json()) as { gatewayId: string };
+    const records = await readRecordsUntil<UsageRecord>(
+      kafka,
+      TOPICS.analytics,
+      (message) => {
+        const decoded = decodeUsageRecord(message.value);
+        return decoded.ok && decoded.record.gatewayId === gatewayId.gatewayId ? decoded.record : null;
+      },
+      (found) => found.length > 0,
+    );
+    expect(records[0]).toMatchObject({ apiId, applicationId, status: 200 });
+    expect(readFileSync(gw.logFile, 'utf8')).not.toContain(gatewayPassword);
+  }, 120_000);
+
+  it('with a wrong password stays not ready, says why, and never logs the password', async () => {
+    const wrong = `wrong-${randomBytes(8).toString('hex')}`;
+    const gw = await gateway('wrong', wrong);
+    await eventually(async () => {
+      const ready = await fetch(`${gw.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(readFileSync(gw.logFile, 'utf8')).toMatch(/SASL|[Aa]uthentication/);
+    }, 30_000);
+    const log = readFileSync(gw.logFile, 'utf8');
+    expect(log).not.toContain(wrong);
+    expect(log).not.toContain(gatewayPassword);
+  }, 60_000);
+});
