@@ -25,7 +25,11 @@ const fields = (i: number): UsageFields => ({
 });
 
 function thread(brokers: string[], gatewayId: string): TelemetryThread {
-  return new TelemetryThread({ brokers, clientId: `test-${gatewayId}`, gatewayId, dc: 'dc1', logLevel: 'error', security: {} }, quiet, WORKER);
+  return new TelemetryThread(
+    { brokers, clientId: `test-${gatewayId}`, gatewayId, dc: 'dc1', logLevel: 'error', security: {} },
+    quiet,
+    WORKER,
+  );
 }
 
 describe('the gateway telemetry thread', () => {
