@@ -271,6 +271,37 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
     for (const password of ['first-password-1', 'second-password-2', 'third-password-3']) expect(wire).not.toContain(password);
   });
 
+  it('revokes a role at once; a user keeps one role, and an ADMIN cannot revoke their own ADMIN role', async () => {
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    const grant = `mutation($u: String!, $r: Role!) { grantRole(username: $u, role: $r) { roles } }`;
+    const revoke = `mutation($u: String!, $r: Role!) { revokeRole(username: $u, role: $r) { username roles } }`;
+    const reasonOf = (result: GqlResult) => result.errors?.[0]?.extensions?.reason;
+    const user = await cp.signUp('rex.revoked', 'revoked-password-1');
+    await cp.ok(grant, { u: 'rex.revoked', r: 'PUBLISHER' }, admin);
+    const asPublisher = `mutation { createThrottlingPolicy(input: { name: "RexOnly", requestsPerMinute: 10 }) { name } }`;
+    expect(codeOf(await cp.gql(asPublisher, {}, user))).toBeUndefined();
+
+    // Only an ADMIN may; then the role is gone for the very next request made with the same token.
+    expect(codeOf(await cp.gql(revoke, { u: 'rex.revoked', r: 'PUBLISHER' }, user))).toBe('FORBIDDEN');
+    expect((await cp.ok(revoke, { u: 'Rex.Revoked', r: 'PUBLISHER' }, admin)).revokeRole).toEqual({
+      username: 'rex.revoked',
+      roles: ['DEVELOPER'],
+    });
+    expect(
+      codeOf(await cp.gql(`mutation { createThrottlingPolicy(input: { name: "RexTwo", requestsPerMinute: 10 }) { name } }`, {}, user)),
+    ).toBe('FORBIDDEN');
+    // A role not held: no change. The last role, and one's own ADMIN role: refused, naming why.
+    expect((await cp.ok(revoke, { u: 'rex.revoked', r: 'PUBLISHER' }, admin)).revokeRole.roles).toEqual(['DEVELOPER']);
+    const last = await cp.gql(revoke, { u: 'rex.revoked', r: 'DEVELOPER' }, admin);
+    expect([codeOf(last), reasonOf(last)]).toEqual(['CONFLICT', 'USER.LAST_ROLE']);
+    const own = await cp.gql(revoke, { u: ADMIN.username, r: 'ADMIN' }, admin);
+    expect([codeOf(own), reasonOf(own)]).toEqual(['CONFLICT', 'USER.OWN_ADMIN_ROLE']);
+    expect(codeOf(await cp.gql(revoke, { u: 'nobody.here', r: 'ADMIN' }, admin))).toBe('NOT_FOUND');
+    // Another ADMIN can take it: the role goes both ways.
+    await cp.ok(grant, { u: 'rex.revoked', r: 'ADMIN' }, admin);
+    expect((await cp.ok(revoke, { u: 'rex.revoked', r: 'ADMIN' }, admin)).revokeRole.roles).toEqual(['DEVELOPER']);
+  });
+
   it('refuses every mutation on a standby with READ_ONLY_REGION naming the primary, and still answers queries', async () => {
     const refused = await standby.gql(`mutation { signUp(username: "sam.standby", password: "standby-password-1") { accessToken } }`);
     expect(codeOf(refused)).toBe('READ_ONLY_REGION');

@@ -8,7 +8,7 @@ import { JsonLogger } from '@apim/events';
 import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { AccessTokens } from './auth/access-tokens';
 import { AuthService } from './auth/auth.service';
-import { AuthResolver, GrantRoleHandler, SignUpHandler } from './auth/auth.resolver';
+import { AuthResolver, GrantRoleHandler, RevokeRoleHandler, SignUpHandler } from './auth/auth.resolver';
 import { CommandSideModule } from './command-side/command-side.module';
 import { ControlPlaneConfig } from './config/control-plane.config';
 import {
@@ -57,6 +57,7 @@ const COMMAND_HANDLERS = [
   RevokeTokenHandler,
   SignUpHandler,
   GrantRoleHandler,
+  RevokeRoleHandler,
   PromoteRegionHandler,
   SwitchoverHandler,
 ];

@@ -58,6 +58,33 @@ export class GrantRoleHandler implements ICommandHandler<GrantRoleCommand> {
   }
 }
 
+export class RevokeRoleCommand extends Command<User> {
+  constructor(
+    readonly username: string,
+    readonly role: Role,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(RevokeRoleCommand)
+export class RevokeRoleHandler implements ICommandHandler<RevokeRoleCommand> {
+  constructor(private readonly repository: AggregateRepository) {}
+
+  async execute({ username, role, context }: RevokeRoleCommand): Promise<User> {
+    const result = await this.repository.execute({
+      decider: userDecider,
+      streamId: userStreamId(username),
+      streamType: 'user',
+      context,
+      command: () => ({ type: 'RevokeRole' as const, data: { role, revokedBy: (context.user as AuthUser).username } }),
+    });
+    if (result.state.status === 'EMPTY') throw new Error('unreachable: a user stream after RevokeRole');
+    return { username: result.state.username, roles: result.state.roles as RoleName[] };
+  }
+}
+
 @Resolver()
 export class AuthResolver {
   constructor(
@@ -87,6 +114,19 @@ export class AuthResolver {
     @RequestContext() context: CommandContext,
   ): Promise<User> {
     return this.commands.execute(new GrantRoleCommand(username, role, context));
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => User, {
+    description:
+      'Takes a role away from a user (ADMIN only), at once: roles are read on every request. A user keeps at least one role, and an ADMIN cannot revoke their own ADMIN role',
+  })
+  revokeRole(
+    @Args('username') username: string,
+    @Args('role', { type: () => RoleName }) role: RoleName,
+    @RequestContext() context: CommandContext,
+  ): Promise<User> {
+    return this.commands.execute(new RevokeRoleCommand(username, role, context));
   }
 
   @Authorized()

@@ -90,6 +90,42 @@ describe('ChangeRoles', () => {
   });
 });
 
+describe('RevokeRole', () => {
+  const revoke = (role: Role, revokedBy = 'root') => ({ type: 'RevokeRole' as const, data: { role, revokedBy } });
+  const publisher: UserEvent = { type: 'user.roles-changed', data: { roles: ['DEVELOPER', 'PUBLISHER', 'ADMIN'] } };
+
+  it('takes one role away and keeps the others', () => {
+    given(userDecider, [registered, publisher])
+      .when(revoke('PUBLISHER'))
+      .then([{ type: 'user.roles-changed', data: { roles: ['DEVELOPER', 'ADMIN'] } }]);
+  });
+
+  it('records nothing for a role the user does not hold', () => {
+    given(userDecider, [registered]).when(revoke('ADMIN')).then([]);
+  });
+
+  it("refuses to take a user's last role", () => {
+    given(userDecider, [registered]).when(revoke('DEVELOPER')).thenThrows('USER.LAST_ROLE', ['role']);
+  });
+
+  it('refuses an ADMIN their own ADMIN role, whatever the case of the name, and lets another ADMIN take it', () => {
+    given(userDecider, [registered, publisher]).when(revoke('ADMIN', 'Alice')).thenThrows('USER.OWN_ADMIN_ROLE', ['role']);
+    // Even when it is their only role: the reason that matters is that it is their own.
+    const onlyAdmin: UserEvent = { type: 'user.roles-changed', data: { roles: ['ADMIN'] } };
+    given(userDecider, [registered, onlyAdmin]).when(revoke('ADMIN', 'alice')).thenThrows('USER.OWN_ADMIN_ROLE', ['role']);
+    given(userDecider, [registered, publisher])
+      .when(revoke('ADMIN', 'bob'))
+      .then([{ type: 'user.roles-changed', data: { roles: ['DEVELOPER', 'PUBLISHER'] } }]);
+  });
+
+  it('refuses an unknown role and a user who does not exist', () => {
+    given(userDecider, [registered])
+      .when(revoke('OWNER' as Role))
+      .thenThrows('USER.INVALID_INPUT', ['role']);
+    given(userDecider, []).when(revoke('ADMIN')).thenThrows('USER.NOT_FOUND');
+  });
+});
+
 describe('ChangePassword', () => {
   const NEW_HASH = 'scrypt$16384$8$1$bmV3$bmV3aGFzaA';
   const changePassword = (passwordHash: string) => ({ type: 'ChangePassword' as const, data: { passwordHash } });

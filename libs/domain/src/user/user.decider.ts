@@ -32,13 +32,22 @@ export interface ChangeRolesData {
   roles: readonly Role[];
 }
 
+/** Takes one role away from a user; `revokedBy` is the username of the ADMIN who asks. */
+export interface RevokeRoleData {
+  role: Role;
+  revokedBy: string;
+}
+
 /** Replaces a user's password. The handler has checked the current one and hashed the new one. */
 export interface ChangePasswordData {
   passwordHash: string;
 }
 
 export type UserCommand =
-  Message<'RegisterUser', RegisterUserData> | Message<'ChangeRoles', ChangeRolesData> | Message<'ChangePassword', ChangePasswordData>;
+  | Message<'RegisterUser', RegisterUserData>
+  | Message<'ChangeRoles', ChangeRolesData>
+  | Message<'RevokeRole', RevokeRoleData>
+  | Message<'ChangePassword', ChangePasswordData>;
 export type UserEvent =
   | Message<'user.registered', UserRegisteredData>
   | Message<'user.roles-changed', UserRolesChangedData>
@@ -69,6 +78,8 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
       return register(command.data, state);
     case 'ChangeRoles':
       return changeRoles(command.data, state);
+    case 'RevokeRole':
+      return revokeRole(command.data, state);
     case 'ChangePassword':
       return changePassword(command.data, state);
     default:
@@ -96,6 +107,27 @@ function changeRoles(data: ChangeRolesData, state: UserState): UserEvent[] {
   // Same set as now: nothing happened, so nothing is recorded (a retried request stays harmless).
   if (roles.length === state.roles.length && roles.every((role) => state.roles.includes(role))) return [];
   return [{ type: 'user.roles-changed', data: { roles } }];
+}
+
+/**
+ * Takes a role away. A user keeps at least one role, and an ADMIN cannot take
+ * their own ADMIN role away: the last ADMIN of a deployment could otherwise
+ * lock everyone out of it (no one could grant the role again). A role the user
+ * does not hold is no change, and records nothing.
+ */
+function revokeRole(data: RevokeRoleData, state: UserState): UserEvent[] {
+  if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
+  new InputCheck()
+    .require((ROLES as readonly string[]).includes(data.role), 'role', `must be one of ${ROLES.join(', ')}`)
+    .throwIfAny('USER.INVALID_INPUT');
+  if (!state.roles.includes(data.role)) return [];
+  if (data.role === 'ADMIN' && normaliseUsername(data.revokedBy) === state.username)
+    throw DomainError.conflict('USER.OWN_ADMIN_ROLE', 'An ADMIN cannot revoke their own ADMIN role; another ADMIN can', ['role']);
+  if (state.roles.length === 1)
+    throw DomainError.conflict('USER.LAST_ROLE', `${state.username} has no other role: grant another one before revoking ${data.role}`, [
+      'role',
+    ]);
+  return [{ type: 'user.roles-changed', data: { roles: state.roles.filter((role) => role !== data.role) } }];
 }
 
 function changePassword(data: ChangePasswordData, state: UserState): UserEvent[] {
