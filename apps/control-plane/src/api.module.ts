@@ -8,7 +8,7 @@ import { JsonLogger } from '@apim/events';
 import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { AccessTokens } from './auth/access-tokens';
 import { AuthService } from './auth/auth.service';
-import { AuthResolver, GrantRoleHandler, RevokeRoleHandler, SignUpHandler } from './auth/auth.resolver';
+import { AuthResolver, ChangeRoleHandler, SignUpHandler } from './auth/auth.resolver';
 import { CommandSideModule } from './command-side/command-side.module';
 import { ControlPlaneConfig } from './config/control-plane.config';
 import {
@@ -56,8 +56,7 @@ const COMMAND_HANDLERS = [
   RevokeOAuthClientHandler,
   RevokeTokenHandler,
   SignUpHandler,
-  GrantRoleHandler,
-  RevokeRoleHandler,
+  ChangeRoleHandler,
   PromoteRegionHandler,
   SwitchoverHandler,
 ];

@@ -1,6 +1,6 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { Role, userDecider, userStreamId } from '@apim/domain';
+import { Role, UserCommand, userDecider, userStreamId } from '@apim/domain';
 import { AggregateRepository } from '../command-side/aggregate-repository';
 import { AuthUser, CommandContext } from '../command-side/command-context';
 import { RequestContext } from '../graphql/request-context';
@@ -28,59 +28,34 @@ export class SignUpHandler implements ICommandHandler<SignUpCommand> {
   }
 }
 
-export class GrantRoleCommand extends Command<User> {
+/** Grants a user a role, or revokes one. */
+export class ChangeRoleCommand extends Command<User> {
   constructor(
     readonly username: string,
     readonly role: Role,
+    readonly change: 'grant' | 'revoke',
     readonly context: CommandContext,
   ) {
     super();
   }
 }
 
-@CommandHandler(GrantRoleCommand)
-export class GrantRoleHandler implements ICommandHandler<GrantRoleCommand> {
+@CommandHandler(ChangeRoleCommand)
+export class ChangeRoleHandler implements ICommandHandler<ChangeRoleCommand> {
   constructor(private readonly repository: AggregateRepository) {}
 
-  async execute({ username, role, context }: GrantRoleCommand): Promise<User> {
+  async execute({ username, role, change, context }: ChangeRoleCommand): Promise<User> {
     const result = await this.repository.execute({
       decider: userDecider,
       streamId: userStreamId(username),
       streamType: 'user',
       context,
-      command: ({ state }) => ({
-        type: 'ChangeRoles' as const,
-        data: { roles: state.status === 'EMPTY' ? [role] : [...new Set([...state.roles, role])] },
-      }),
+      command: ({ state }): UserCommand =>
+        change === 'grant'
+          ? { type: 'ChangeRoles', data: { roles: state.status === 'EMPTY' ? [role] : [...new Set([...state.roles, role])] } }
+          : { type: 'RevokeRole', data: { role, revokedBy: (context.user as AuthUser).username } },
     });
-    if (result.state.status === 'EMPTY') throw new Error('unreachable: a user stream after ChangeRoles');
-    return { username: result.state.username, roles: result.state.roles as RoleName[] };
-  }
-}
-
-export class RevokeRoleCommand extends Command<User> {
-  constructor(
-    readonly username: string,
-    readonly role: Role,
-    readonly context: CommandContext,
-  ) {
-    super();
-  }
-}
-
-@CommandHandler(RevokeRoleCommand)
-export class RevokeRoleHandler implements ICommandHandler<RevokeRoleCommand> {
-  constructor(private readonly repository: AggregateRepository) {}
-
-  async execute({ username, role, context }: RevokeRoleCommand): Promise<User> {
-    const result = await this.repository.execute({
-      decider: userDecider,
-      streamId: userStreamId(username),
-      streamType: 'user',
-      context,
-      command: () => ({ type: 'RevokeRole' as const, data: { role, revokedBy: (context.user as AuthUser).username } }),
-    });
-    if (result.state.status === 'EMPTY') throw new Error('unreachable: a user stream after RevokeRole');
+    if (result.state.status === 'EMPTY') throw new Error(`unreachable: a user stream after a role ${change}`);
     return { username: result.state.username, roles: result.state.roles as RoleName[] };
   }
 }
@@ -113,7 +88,7 @@ export class AuthResolver {
     @Args('role', { type: () => RoleName }) role: RoleName,
     @RequestContext() context: CommandContext,
   ): Promise<User> {
-    return this.commands.execute(new GrantRoleCommand(username, role, context));
+    return this.commands.execute(new ChangeRoleCommand(username, role, 'grant', context));
   }
 
   @Authorized('ADMIN')
@@ -126,7 +101,7 @@ export class AuthResolver {
     @Args('role', { type: () => RoleName }) role: RoleName,
     @RequestContext() context: CommandContext,
   ): Promise<User> {
-    return this.commands.execute(new RevokeRoleCommand(username, role, context));
+    return this.commands.execute(new ChangeRoleCommand(username, role, 'revoke', context));
   }
 
   @Authorized()
