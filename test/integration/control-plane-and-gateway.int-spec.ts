@@ -150,6 +150,55 @@ describe('a control plane and a gateway of one DC', () => {
     expect((await byKey()).status).toBe(200);
   });
 
+  it("lets a publisher change a tier's rate, and the gateway's rate limit follows", async () => {
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    const tier = `Tunable${run}`;
+    const context = `/tunable-${run}`;
+    await cp.ok(`mutation($n: String!) { createThrottlingPolicy(input: { name: $n, requestsPerMinute: 5 }) { name } }`, { n: tier }, admin);
+    const api = (
+      await cp.ok(
+        `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+        { input: { name: 'Tunable', version: 'v1', context, upstreamUrls: [upstream.url], tiers: [tier] } },
+        admin,
+      )
+    ).createApi;
+    await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id: api.id }, admin);
+    const developer = await cp.signUp(`tunable-dev-${run}`, 'a developer password');
+    const app = (await cp.ok(`mutation { createApplication(input: { name: "Tunable" }) { id } }`, {}, developer)).createApplication;
+    await cp.ok(
+      `mutation($app: ID!, $api: ID!, $t: String!) { subscribe(applicationId: $app, apiId: $api, tier: $t) { id } }`,
+      {
+        app: app.id,
+        api: api.id,
+        t: tier,
+      },
+      developer,
+    );
+    const { key } = (await cp.ok(`mutation($app: ID!) { generateApiKey(applicationId: $app) { key } }`, { app: app.id }, developer))
+      .generateApiKey;
+    const limitAtGateway = async () => {
+      const response = await fetch(`${gateway.url}${context}/v1/x`, { headers: { apikey: key } });
+      return { status: response.status, limit: response.headers.get('ratelimit-limit') };
+    };
+    await eventually(async () => expect(await limitAtGateway()).toEqual({ status: 200, limit: '5' }), 60_000);
+
+    const update = `mutation($n: String!, $r: Int!) { updateThrottlingPolicy(input: { name: $n, requestsPerMinute: $r }) { name requestsPerMinute burst unlimited } }`;
+    expect((await cp.gql(update, { n: tier, r: 600 }, developer)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await cp.gql(update, { n: `Nothing${run}`, r: 600 }, admin)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await cp.gql(update, { n: 'Unlimited', r: 600 }, admin)).errors?.[0]?.extensions?.reason).toBe('POLICY.UNLIMITED');
+    expect((await cp.ok(update, { n: tier.toLowerCase(), r: 600 }, admin)).updateThrottlingPolicy).toEqual({
+      name: tier,
+      requestsPerMinute: 600,
+      burst: 0,
+      unlimited: false,
+    });
+    await eventually(async () => expect(await limitAtGateway()).toEqual({ status: 200, limit: '600' }), 30_000);
+    await eventually(async () => {
+      const { throttlingPolicies } = await cp.ok(`{ throttlingPolicies { name requestsPerMinute } }`, {}, developer);
+      expect(throttlingPolicies).toContainEqual({ name: tier, requestsPerMinute: 600 });
+    }, 30_000);
+  });
+
   it('routes what GraphQL publishes, stops a key GraphQL revokes, counts the traffic in usage, and lists the gateway until it is gone', async () => {
     const admin = await cp.login(ADMIN.username, ADMIN.password);
     const context = `/shop-${run}`;

@@ -33,7 +33,7 @@ import { KeyManagerResolver } from './keymanager/keymanager.resolver';
 import { OAuth2Controller } from './keymanager/oauth2.controller';
 import { ChangeApiLifecycleHandler } from './publisher/commands/change-api-lifecycle.command';
 import { CreateApiHandler } from './publisher/commands/create-api.command';
-import { CreateThrottlingPolicyHandler } from './publisher/commands/create-throttling-policy.command';
+import { CreateThrottlingPolicyHandler, UpdateThrottlingPolicyHandler } from './publisher/commands/create-throttling-policy.command';
 import { UpdateApiHandler } from './publisher/commands/update-api.command';
 import { PublisherResolver } from './publisher/publisher.resolver';
 import { BootstrapService } from './region/bootstrap.service';
@@ -46,6 +46,7 @@ const COMMAND_HANDLERS = [
   UpdateApiHandler,
   ChangeApiLifecycleHandler,
   CreateThrottlingPolicyHandler,
+  UpdateThrottlingPolicyHandler,
   CreateApplicationHandler,
   SubscribeHandler,
   UnsubscribeHandler,

@@ -156,6 +156,20 @@ export class ThrottlingPolicy {
   @Field() unlimited!: boolean;
 }
 
+@InputType({ description: 'A throttling policy (tier) by its name, and its new rate' })
+export class UpdateThrottlingPolicyInput {
+  @Field()
+  @Matches(/^[A-Za-z0-9 _-]{1,40}$/, { message: 'name must be a policy name (1..40 characters [A-Za-z0-9 _-])' })
+  name!: string;
+  @Field(() => Int) @IsInt() @Min(1) @Max(100_000_000) requestsPerMinute!: number;
+  @Field(() => Int, { nullable: true, description: 'Unchanged when left out' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000)
+  burst?: number;
+}
+
 @InputType()
 export class CreateThrottlingPolicyInput {
   @Field()

@@ -5,10 +5,18 @@ import { Authorized } from '../auth/roles.guard';
 import { CommandContext, hasRole } from '../command-side/command-context';
 import { RequestContext } from '../graphql/request-context';
 import { apiFromRow, ApiRow } from './api-views';
-import { Api, CreateApiInput, CreateThrottlingPolicyInput, LifecycleAction, ThrottlingPolicy, UpdateApiInput } from './api.types';
+import {
+  Api,
+  CreateApiInput,
+  CreateThrottlingPolicyInput,
+  LifecycleAction,
+  ThrottlingPolicy,
+  UpdateApiInput,
+  UpdateThrottlingPolicyInput,
+} from './api.types';
 import { ChangeApiLifecycleCommand } from './commands/change-api-lifecycle.command';
 import { CreateApiCommand } from './commands/create-api.command';
-import { CreateThrottlingPolicyCommand } from './commands/create-throttling-policy.command';
+import { CreateThrottlingPolicyCommand, UpdateThrottlingPolicyCommand } from './commands/create-throttling-policy.command';
 import { UpdateApiCommand } from './commands/update-api.command';
 
 /** Developers see what they may subscribe to: published or deprecated public APIs. */
@@ -54,6 +62,17 @@ export class PublisherResolver {
     @RequestContext() context: CommandContext,
   ): Promise<ThrottlingPolicy> {
     return this.commands.execute(new CreateThrottlingPolicyCommand(input, context));
+  }
+
+  @Authorized('PUBLISHER', 'ADMIN')
+  @Mutation(() => ThrottlingPolicy, {
+    description: "Changes a tier's rate (requests per minute, and burst when given); gateways apply it as soon as the event reaches them",
+  })
+  updateThrottlingPolicy(
+    @Args('input') input: UpdateThrottlingPolicyInput,
+    @RequestContext() context: CommandContext,
+  ): Promise<ThrottlingPolicy> {
+    return this.commands.execute(new UpdateThrottlingPolicyCommand(input, context));
   }
 
   @Authorized()

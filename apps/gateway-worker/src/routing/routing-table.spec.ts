@@ -113,6 +113,19 @@ describe('the routing table', () => {
     expect(other.digest()).toBe(one.digest());
   });
 
+  it("takes a policy's new rate from policy.updated, and ignores one for a policy it does not know", () => {
+    const table = new RoutingTable();
+    table.apply(event('policy.created', 'policy:silver', { name: 'Silver', requestsPerMinute: 10, burst: 2, unlimited: false }));
+    expect(
+      table.apply(event('policy.updated', 'policy:silver', { name: 'Silver', requestsPerMinute: 500, burst: 0, unlimited: false })),
+    ).toBe('applied');
+    expect(table.policy('Silver')).toEqual({ name: 'Silver', requestsPerMinute: 500, burst: 0, unlimited: false });
+    expect(table.apply(event('policy.updated', 'policy:ghost', { name: 'Ghost', requestsPerMinute: 5, burst: 0, unlimited: false }))).toBe(
+      'ignored',
+    );
+    expect(table.policy('Ghost')).toBeUndefined();
+  });
+
   it('forgets token revocations once the tokens have expired', () => {
     const table = new RoutingTable();
     table.apply(

@@ -322,6 +322,13 @@ export class RoutingTable {
         this.policies.set(name, { name, requestsPerMinute, burst, unlimited });
         return 'applied';
       }
+      case 'policy.updated': {
+        // A new rate: the token buckets of the tier take their new size on their next request.
+        if (!isEventOf(event, 'policy.updated') || !this.policies.has(event.payload.name)) return 'ignored';
+        const { name, requestsPerMinute, burst, unlimited } = event.payload;
+        this.policies.set(name, { name, requestsPerMinute, burst, unlimited });
+        return 'applied';
+      }
       case 'application.created': {
         if (!isEventOf(event, 'application.created')) return 'ignored';
         this.applications.set(event.streamId, { id: event.streamId, policy: event.payload.policy });

@@ -1,2 +1,10 @@
 export { DEFAULT_POLICIES, policyDecider, policyStreamId, UNLIMITED_REQUESTS_PER_MINUTE } from './policy.decider';
-export type { CreatePolicyData, PolicyCommand, PolicyCreatedData, PolicyEvent, PolicyState } from './policy.decider';
+export type {
+  CreatePolicyData,
+  PolicyCommand,
+  PolicyCreatedData,
+  PolicyEvent,
+  PolicyState,
+  PolicyUpdatedData,
+  UpdatePolicyData,
+} from './policy.decider';

@@ -17,6 +17,35 @@ const goldCreated: PolicyEvent = {
   data: { name: 'Gold', requestsPerMinute: 20000, burst: 2000, unlimited: false },
 };
 
+describe('UpdatePolicy', () => {
+  const updatePolicy = (requestsPerMinute: number, burst: number) => ({
+    type: 'UpdatePolicy' as const,
+    data: { requestsPerMinute, burst },
+  });
+
+  it('records the new rate with the name and the unlimited flag as they were', () => {
+    given(policyDecider, [goldCreated])
+      .when(updatePolicy(30000, 0))
+      .then([{ type: 'policy.updated', data: { name: 'Gold', requestsPerMinute: 30000, burst: 0, unlimited: false } }]);
+  });
+
+  it('records nothing for the rate it already has', () => {
+    given(policyDecider, [goldCreated]).when(updatePolicy(20000, 2000)).then([]);
+  });
+
+  it('refuses a policy that does not exist, an unlimited one, and a rate out of range', () => {
+    given(policyDecider, []).when(updatePolicy(1, 0)).thenThrows('POLICY.NOT_FOUND');
+    const unlimited: PolicyEvent = { type: 'policy.created', data: { ...DEFAULT_POLICIES[3] } };
+    given(policyDecider, [unlimited]).when(updatePolicy(1, 0)).thenThrows('POLICY.UNLIMITED');
+    given(policyDecider, [goldCreated]).when(updatePolicy(0, -1)).thenThrows('POLICY.INVALID_INPUT', ['requestsPerMinute', 'burst']);
+  });
+
+  it('rebuilds the updated state by replay', () => {
+    const updated: PolicyEvent = { type: 'policy.updated', data: { name: 'Gold', requestsPerMinute: 5, burst: 1, unlimited: false } };
+    given(policyDecider, [goldCreated, updated]).when(updatePolicy(5, 1)).then([]);
+  });
+});
+
 describe('CreatePolicy', () => {
   it('creates a throttling policy', () => {
     given(policyDecider, []).when(createPolicy()).then([goldCreated]);

@@ -11,8 +11,17 @@ export interface PolicyCreatedData {
 /** Defines a throttling tier. The stream id is `policyStreamId(name)`, so names are unique case-insensitively. */
 export type CreatePolicyData = PolicyCreatedData;
 
-export type PolicyCommand = Message<'CreatePolicy', CreatePolicyData>;
-export type PolicyEvent = Message<'policy.created', PolicyCreatedData>;
+/** A throttling tier's new rate (an unlimited tier has none to change). */
+export interface UpdatePolicyData {
+  requestsPerMinute: number;
+  burst: number;
+}
+
+/** `policy.updated` v1 payload: the policy as it is after the change (`name` and `unlimited` as before). */
+export type PolicyUpdatedData = PolicyCreatedData;
+
+export type PolicyCommand = Message<'CreatePolicy', CreatePolicyData> | Message<'UpdatePolicy', UpdatePolicyData>;
+export type PolicyEvent = Message<'policy.created', PolicyCreatedData> | Message<'policy.updated', PolicyUpdatedData>;
 export type PolicyState = { status: 'EMPTY' } | (PolicyCreatedData & { status: 'CREATED' });
 
 const POLICY_NAME = /^[A-Za-z0-9 _-]{1,40}$/;
@@ -45,8 +54,10 @@ export function decide(command: PolicyCommand, state: PolicyState): PolicyEvent[
   switch (command.type) {
     case 'CreatePolicy':
       return create(command.data, state);
+    case 'UpdatePolicy':
+      return update(command.data, state);
     default:
-      return unreachable(command.type);
+      return unreachable(command);
   }
 }
 
@@ -64,12 +75,27 @@ function create(data: CreatePolicyData, state: PolicyState): PolicyEvent[] {
   return [{ type: 'policy.created', data: { name, requestsPerMinute, burst, unlimited } }];
 }
 
-export function evolve(_state: PolicyState, event: PolicyEvent): PolicyState {
+/** Changes the rate of a tier. The same rate again records nothing (a retried request stays harmless). */
+function update(data: UpdatePolicyData, state: PolicyState): PolicyEvent[] {
+  if (state.status === 'EMPTY') throw DomainError.notFound('POLICY.NOT_FOUND', 'No such throttling policy');
+  if (state.unlimited) throw DomainError.conflict('POLICY.UNLIMITED', `Policy ${state.name} is unlimited: it has no rate to change`, []);
+  new InputCheck()
+    .require(isIntInRange(data.requestsPerMinute, 1), 'requestsPerMinute', 'must be an integer >= 1')
+    .require(isIntInRange(data.burst, 0), 'burst', 'must be an integer >= 0')
+    .throwIfAny('POLICY.INVALID_INPUT');
+  if (data.requestsPerMinute === state.requestsPerMinute && data.burst === state.burst) return [];
+  const { name, unlimited } = state;
+  return [{ type: 'policy.updated', data: { name, requestsPerMinute: data.requestsPerMinute, burst: data.burst, unlimited } }];
+}
+
+export function evolve(state: PolicyState, event: PolicyEvent): PolicyState {
   switch (event.type) {
     case 'policy.created':
       return { ...event.data, status: 'CREATED' };
+    case 'policy.updated':
+      return state.status === 'EMPTY' ? state : { ...state, requestsPerMinute: event.data.requestsPerMinute, burst: event.data.burst };
     default:
-      return unreachable(event.type);
+      return unreachable(event);
   }
 }
 

@@ -179,6 +179,13 @@ const CASES: Record<EventType, { valid: object; invalid: [string, object, string
       ['no role', { username: 'bob', passwordHash: 'scrypt$1$1$1$a$b', roles: [] }, 'payload.roles: must contain at least 1 elements'],
     ],
   },
+  'policy.updated': {
+    valid: { name: 'Gold', requestsPerMinute: 30000, burst: 3000, unlimited: false },
+    invalid: [
+      ['no rate', { name: 'Gold', requestsPerMinute: 0, burst: 0, unlimited: false }, 'payload.requestsPerMinute: must not be less than 1'],
+      ['no name', { requestsPerMinute: 1, burst: 0, unlimited: false }, 'payload.name: must be a string'],
+    ],
+  },
   'user.password-changed': {
     valid: { passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA' },
     invalid: [['a plain password', { passwordHash: 'correct horse battery' }, 'payload.passwordHash: must be an scrypt hash']],

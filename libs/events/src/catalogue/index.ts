@@ -15,6 +15,7 @@ import { OauthClientRevokedV1 } from './credentials/oauth-client-revoked.event';
 import { SigningKeyRotatedV1 } from './credentials/signing-key-rotated.event';
 import { TokenRevokedV1 } from './credentials/token-revoked.event';
 import { PolicyCreatedV1 } from './policy/policy-created.event';
+import { PolicyUpdatedV1 } from './policy/policy-updated.event';
 import { DivergenceRecordedV1 } from './divergence/divergence-recorded.event';
 import { RegionFencedV1, RegionFencedV2 } from './region/region-fenced.event';
 import { RegionPromotedV1 } from './region/region-promoted.event';
@@ -42,6 +43,7 @@ export * from './credentials/oauth-client-revoked.event';
 export * from './credentials/signing-key-rotated.event';
 export * from './credentials/token-revoked.event';
 export * from './policy/policy-created.event';
+export * from './policy/policy-updated.event';
 export * from './divergence/divergence-recorded.event';
 export * from './region/region-fenced.event';
 export * from './region/region-promoted.event';
@@ -81,6 +83,7 @@ export const EVENT_CATALOGUE = {
   'api.blocked': { streamType: 'api', current: 1, versions: { 1: ApiBlockedV1 } },
   'api.unblocked': { streamType: 'api', current: 1, versions: { 1: ApiUnblockedV1 } },
   'policy.created': { streamType: 'policy', current: 1, versions: { 1: PolicyCreatedV1 } },
+  'policy.updated': { streamType: 'policy', current: 1, versions: { 1: PolicyUpdatedV1 } },
   'application.created': { streamType: 'application', current: 1, versions: { 1: ApplicationCreatedV1 } },
   'subscription.created': { streamType: 'subscription', current: 1, versions: { 1: SubscriptionCreatedV1 } },
   'subscription.blocked': { streamType: 'subscription', current: 1, versions: { 1: SubscriptionBlockedV1 } },
