@@ -150,7 +150,7 @@ describe('a control plane and a gateway of one DC', () => {
     expect((await byKey()).status).toBe(200);
   });
 
-  it("lets a publisher change a tier's rate, and the gateway's rate limit follows", async () => {
+  it("lets a publisher change a tier's rate and a developer their application's tier, and the gateway's rate limit follows", async () => {
     const admin = await cp.login(ADMIN.username, ADMIN.password);
     const tier = `Tunable${run}`;
     const context = `/tunable-${run}`;
@@ -196,6 +196,28 @@ describe('a control plane and a gateway of one DC', () => {
     await eventually(async () => {
       const { throttlingPolicies } = await cp.ok(`{ throttlingPolicies { name requestsPerMinute } }`, {}, developer);
       expect(throttlingPolicies).toContainEqual({ name: tier, requestsPerMinute: 600 });
+    }, 30_000);
+
+    // The developer puts the application itself on a tighter tier: the tightest bucket is what the headers report.
+    const small = `Small${run}`;
+    await cp.ok(
+      `mutation($n: String!) { createThrottlingPolicy(input: { name: $n, requestsPerMinute: 50 }) { name } }`,
+      { n: small },
+      admin,
+    );
+    const updateApp = `mutation($id: ID!, $p: String) { updateApplication(applicationId: $id, input: { policy: $p }) { id name policy } }`;
+    const stranger = await cp.signUp(`tunable-other-${run}`, 'a developer password');
+    expect((await cp.gql(updateApp, { id: app.id, p: small }, stranger)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await cp.gql(updateApp, { id: app.id, p: 'NoSuchTier' }, developer)).errors?.[0]?.extensions?.fields).toEqual(['policy']);
+    expect((await cp.ok(updateApp, { id: app.id, p: small }, developer)).updateApplication).toEqual({
+      id: app.id,
+      name: 'Tunable',
+      policy: small,
+    });
+    await eventually(async () => expect(await limitAtGateway()).toEqual({ status: 200, limit: '50' }), 30_000);
+    await eventually(async () => {
+      const { applications } = await cp.ok(`{ applications { id policy } }`, {}, developer);
+      expect(applications).toContainEqual({ id: app.id, policy: small });
     }, 30_000);
   });
 

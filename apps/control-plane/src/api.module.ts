@@ -13,6 +13,7 @@ import { CommandSideModule } from './command-side/command-side.module';
 import { ControlPlaneConfig } from './config/control-plane.config';
 import {
   CreateApplicationHandler,
+  UpdateApplicationHandler,
   SetSubscriptionBlockedHandler,
   SubscribeHandler,
   UnsubscribeHandler,
@@ -48,6 +49,7 @@ const COMMAND_HANDLERS = [
   CreateThrottlingPolicyHandler,
   UpdateThrottlingPolicyHandler,
   CreateApplicationHandler,
+  UpdateApplicationHandler,
   SubscribeHandler,
   UnsubscribeHandler,
   SetSubscriptionBlockedHandler,

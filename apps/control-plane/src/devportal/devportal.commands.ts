@@ -5,7 +5,7 @@ import { newEventId } from '@apim/events';
 import { AggregateRepository } from '../command-side/aggregate-repository';
 import { CommandContext } from '../command-side/command-context';
 import { policyNames } from '../publisher/policy-names';
-import { Application, CreateApplicationInput, Subscription } from './devportal.types';
+import { Application, CreateApplicationInput, Subscription, UpdateApplicationInput } from './devportal.types';
 import { ownedApplication } from './owned-application';
 
 export class CreateApplicationCommand extends Command<Application> {
@@ -39,6 +39,41 @@ export class CreateApplicationHandler implements ICommandHandler<CreateApplicati
       }),
     });
     return { id, name: input.name, policy, ownerId, homeDc: result.stored[0].originDc };
+  }
+}
+
+export class UpdateApplicationCommand extends Command<Application> {
+  constructor(
+    readonly applicationId: string,
+    readonly input: UpdateApplicationInput,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+/** Renames an application or changes its tier: its owner or an ADMIN. Gateways apply a new tier with the event. */
+@CommandHandler(UpdateApplicationCommand)
+export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicationCommand> {
+  constructor(
+    private readonly repository: AggregateRepository,
+    private readonly db: DataSource,
+  ) {}
+
+  async execute({ applicationId, input, context }: UpdateApplicationCommand): Promise<Application> {
+    await ownedApplication(this.repository, applicationId, context.user);
+    const { state, before } = await this.repository.execute({
+      decider: applicationDecider,
+      streamId: applicationId,
+      streamType: 'application',
+      context,
+      command: async () => ({
+        type: 'UpdateApplication' as const,
+        data: { name: input.name, policy: input.policy, availablePolicies: await policyNames(this.db) },
+      }),
+    });
+    if (state.status === 'EMPTY') throw new Error('unreachable: an application stream after UpdateApplication');
+    return { id: applicationId, name: state.name, policy: state.policy, ownerId: state.ownerId, homeDc: before.events[0].originDc };
   }
 }
 

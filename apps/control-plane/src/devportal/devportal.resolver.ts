@@ -4,8 +4,14 @@ import { DataSource } from 'typeorm';
 import { Authorized } from '../auth/roles.guard';
 import { CommandContext, hasRole } from '../command-side/command-context';
 import { RequestContext } from '../graphql/request-context';
-import { CreateApplicationCommand, SetSubscriptionBlockedCommand, SubscribeCommand, UnsubscribeCommand } from './devportal.commands';
-import { Application, CreateApplicationInput, Subscription } from './devportal.types';
+import {
+  CreateApplicationCommand,
+  SetSubscriptionBlockedCommand,
+  SubscribeCommand,
+  UnsubscribeCommand,
+  UpdateApplicationCommand,
+} from './devportal.commands';
+import { Application, CreateApplicationInput, Subscription, UpdateApplicationInput } from './devportal.types';
 
 @Resolver()
 export class DevportalResolver {
@@ -18,6 +24,16 @@ export class DevportalResolver {
   @Mutation(() => Application)
   createApplication(@Args('input') input: CreateApplicationInput, @RequestContext() context: CommandContext): Promise<Application> {
     return this.commands.execute(new CreateApplicationCommand(input, context));
+  }
+
+  @Authorized('DEVELOPER', 'ADMIN')
+  @Mutation(() => Application, { description: 'Renames an application or changes its throttling policy (its owner or an ADMIN)' })
+  updateApplication(
+    @Args('applicationId', { type: () => ID }) applicationId: string,
+    @Args('input') input: UpdateApplicationInput,
+    @RequestContext() context: CommandContext,
+  ): Promise<Application> {
+    return this.commands.execute(new UpdateApplicationCommand(applicationId, input, context));
   }
 
   @Authorized('DEVELOPER', 'ADMIN')

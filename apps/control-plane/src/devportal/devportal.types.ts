@@ -16,6 +16,12 @@ export class CreateApplicationInput {
   @Field({ nullable: true, description: 'Default: Unlimited' }) @IsOptional() @IsString() @MaxLength(40) policy?: string;
 }
 
+@InputType({ description: 'What to change of an application; what is left out stays' })
+export class UpdateApplicationInput {
+  @Field({ nullable: true }) @IsOptional() @IsString() @MinLength(1) @MaxLength(100) name?: string;
+  @Field({ nullable: true, description: 'Application-level throttling policy' }) @IsOptional() @IsString() @MaxLength(40) policy?: string;
+}
+
 @ObjectType()
 export class Subscription {
   @Field(() => ID) id!: string;

@@ -126,6 +126,15 @@ describe('the routing table', () => {
     expect(table.policy('Ghost')).toBeUndefined();
   });
 
+  it("takes an application's new tier from application.updated", () => {
+    const table = new RoutingTable();
+    const app = randomUUID();
+    table.apply(event('application.created', app, { ownerId: 'user:dev', name: 'Shop', policy: 'Gold' }));
+    expect(table.apply(event('application.updated', app, { name: 'Shop', policy: 'Bronze' }))).toBe('applied');
+    expect(table.application(app)).toEqual({ id: app, policy: 'Bronze' });
+    expect(table.apply(event('application.updated', randomUUID(), { name: 'Ghost', policy: 'Gold' }))).toBe('ignored');
+  });
+
   it('forgets token revocations once the tokens have expired', () => {
     const table = new RoutingTable();
     table.apply(

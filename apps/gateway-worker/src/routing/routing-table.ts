@@ -334,6 +334,12 @@ export class RoutingTable {
         this.applications.set(event.streamId, { id: event.streamId, policy: event.payload.policy });
         return 'applied';
       }
+      case 'application.updated': {
+        // A new tier applies to the application's next request (its bucket is keyed by the application, not the tier).
+        if (!isEventOf(event, 'application.updated') || !this.applications.has(event.streamId)) return 'ignored';
+        this.applications.set(event.streamId, { id: event.streamId, policy: event.payload.policy });
+        return 'applied';
+      }
       case 'subscription.created': {
         if (!isEventOf(event, 'subscription.created')) return 'ignored';
         const { applicationId, apiId, tier } = event.payload;

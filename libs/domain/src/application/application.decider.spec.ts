@@ -46,6 +46,41 @@ describe('CreateApplication', () => {
   });
 });
 
+describe('UpdateApplication', () => {
+  const update = (data: { name?: string; policy?: string }) => ({
+    type: 'UpdateApplication' as const,
+    data: { ...data, availablePolicies: ['Bronze', 'Gold'] },
+  });
+
+  it('changes the tier, or the name, and records both as they are after the change', () => {
+    given(applicationDecider, [created])
+      .when(update({ policy: 'Bronze' }))
+      .then([{ type: 'application.updated', data: { name: 'Shop', policy: 'Bronze' } }]);
+    given(applicationDecider, [created])
+      .when(update({ name: ' Store ' }))
+      .then([{ type: 'application.updated', data: { name: 'Store', policy: 'Gold' } }]);
+  });
+
+  it('records nothing when nothing changes', () => {
+    given(applicationDecider, [created])
+      .when(update({ name: 'Shop', policy: 'Gold' }))
+      .then([]);
+  });
+
+  it('refuses an unknown policy, a blank name, an empty change and an application that does not exist', () => {
+    given(applicationDecider, [created])
+      .when(update({ policy: 'Platinum' }))
+      .thenThrows('APPLICATION.INVALID_INPUT', ['policy']);
+    given(applicationDecider, [created])
+      .when(update({ name: '  ' }))
+      .thenThrows('APPLICATION.INVALID_INPUT', ['name']);
+    given(applicationDecider, [created]).when(update({})).thenThrows('APPLICATION.INVALID_INPUT', ['name']);
+    given(applicationDecider, [])
+      .when(update({ policy: 'Gold' }))
+      .thenThrows('APPLICATION.NOT_FOUND');
+  });
+});
+
 describe('Application evolve', () => {
   it('is a fold: rebuilding state from the emitted events gives the same state', () => {
     expect(expectReplayToRebuildState(applicationDecider, [createApplication()])).toEqual({ ...created.data, status: 'CREATED' });

@@ -18,8 +18,22 @@ export interface CreateApplicationData {
   availablePolicies: readonly string[];
 }
 
-export type ApplicationCommand = Message<'CreateApplication', CreateApplicationData>;
-export type ApplicationEvent = Message<'application.created', ApplicationCreatedData>;
+/** Renames an application or changes its tier; what is left out stays. `availablePolicies` as for creation. */
+export interface UpdateApplicationData {
+  name?: string;
+  policy?: string;
+  availablePolicies: readonly string[];
+}
+
+/** `application.updated` v1 payload: name and tier after the change. */
+export interface ApplicationUpdatedData {
+  name: string;
+  policy: string;
+}
+
+export type ApplicationCommand = Message<'CreateApplication', CreateApplicationData> | Message<'UpdateApplication', UpdateApplicationData>;
+export type ApplicationEvent =
+  Message<'application.created', ApplicationCreatedData> | Message<'application.updated', ApplicationUpdatedData>;
 export type ApplicationState = { status: 'EMPTY' } | (ApplicationCreatedData & { status: 'CREATED' });
 
 export const APPLICATION_NAME_MAX_LENGTH = 100;
@@ -32,8 +46,10 @@ export function decide(command: ApplicationCommand, state: ApplicationState): Ap
   switch (command.type) {
     case 'CreateApplication':
       return create(command.data, state);
+    case 'UpdateApplication':
+      return update(command.data, state);
     default:
-      return unreachable(command.type);
+      return unreachable(command);
   }
 }
 
@@ -48,12 +64,32 @@ function create(data: CreateApplicationData, state: ApplicationState): Applicati
   return [{ type: 'application.created', data: { ownerId: data.ownerId, name, policy: data.policy } }];
 }
 
-export function evolve(_state: ApplicationState, event: ApplicationEvent): ApplicationState {
+/** The same name and tier again records nothing (a retried request stays harmless). */
+function update(data: UpdateApplicationData, state: ApplicationState): ApplicationEvent[] {
+  if (state.status === 'EMPTY') throw DomainError.notFound('APPLICATION.NOT_FOUND', 'No such application');
+  const name = data.name === undefined ? state.name : typeof data.name === 'string' ? data.name.trim() : '';
+  const policy = data.policy ?? state.policy;
+  new InputCheck()
+    .require(data.name !== undefined || data.policy !== undefined, 'name', 'give a new name or a new policy')
+    .require(name.length >= 1 && name.length <= APPLICATION_NAME_MAX_LENGTH, 'name', `must be 1..${APPLICATION_NAME_MAX_LENGTH} characters`)
+    .require(
+      data.policy === undefined || data.availablePolicies.includes(policy),
+      'policy',
+      `must be one of: ${data.availablePolicies.join(', ')}`,
+    )
+    .throwIfAny('APPLICATION.INVALID_INPUT');
+  if (name === state.name && policy === state.policy) return [];
+  return [{ type: 'application.updated', data: { name, policy } }];
+}
+
+export function evolve(state: ApplicationState, event: ApplicationEvent): ApplicationState {
   switch (event.type) {
     case 'application.created':
       return { ...event.data, status: 'CREATED' };
+    case 'application.updated':
+      return state.status === 'EMPTY' ? state : { ...state, name: event.data.name, policy: event.data.policy };
     default:
-      return unreachable(event.type);
+      return unreachable(event);
   }
 }
 

@@ -4,5 +4,7 @@ export type {
   ApplicationCreatedData,
   ApplicationEvent,
   ApplicationState,
+  ApplicationUpdatedData,
   CreateApplicationData,
+  UpdateApplicationData,
 } from './application.decider';

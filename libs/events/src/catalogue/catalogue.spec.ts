@@ -179,6 +179,13 @@ const CASES: Record<EventType, { valid: object; invalid: [string, object, string
       ['no role', { username: 'bob', passwordHash: 'scrypt$1$1$1$a$b', roles: [] }, 'payload.roles: must contain at least 1 elements'],
     ],
   },
+  'application.updated': {
+    valid: { name: 'Shop', policy: 'Gold' },
+    invalid: [
+      ['an empty name', { name: '', policy: 'Gold' }, 'payload.name: must be longer than or equal to 1 characters'],
+      ['no policy', { name: 'Shop' }, 'payload.policy: must be a string'],
+    ],
+  },
   'policy.updated': {
     valid: { name: 'Gold', requestsPerMinute: 30000, burst: 3000, unlimited: false },
     invalid: [

@@ -20,6 +20,9 @@ export class DevportalProjection implements Projection {
          ON CONFLICT (id) DO NOTHING`,
         [event.streamId, p.ownerId, p.name, p.policy, event.originDc, event.occurredAt],
       );
+    } else if (event.type === 'application.updated') {
+      const p = event.payload as { name: string; policy: string };
+      await tx.query(`UPDATE rm_applications SET name = $2, policy = $3 WHERE id = $1`, [event.streamId, p.name, p.policy]);
     } else if (event.type === 'subscription.created') {
       const p = event.payload as { applicationId: string; apiId: string; tier: string };
       // A re-subscription after a removal reuses the stream, so this is an upsert.
