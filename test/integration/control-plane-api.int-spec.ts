@@ -302,6 +302,39 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
     expect((await cp.ok(revoke, { u: 'rex.revoked', r: 'ADMIN' }, admin)).revokeRole.roles).toEqual(['DEVELOPER']);
   });
 
+  it("deactivates a user at once (sign-in and every token refused) and reactivates them, but never an ADMIN's own account", async () => {
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    const token = await cp.signUp('dee.deactivated', 'deactivated-password-1');
+    const me = (bearer: string) => cp.gql(`{ me { username } }`, {}, bearer);
+    const deactivate = `mutation($u: String!) { deactivateUser(username: $u) }`;
+    const reactivate = `mutation($u: String!) { reactivateUser(username: $u) }`;
+    expect(codeOf(await cp.gql(deactivate, { u: 'dee.deactivated' }, token))).toBe('FORBIDDEN');
+    const own = await cp.gql(deactivate, { u: ADMIN.username }, admin);
+    expect([codeOf(own), own.errors?.[0]?.extensions?.reason]).toEqual(['CONFLICT', 'USER.OWN_ACCOUNT']);
+    expect(codeOf(await cp.gql(deactivate, { u: 'nobody.here' }, admin))).toBe('NOT_FOUND');
+
+    expect((await cp.ok(deactivate, { u: 'Dee.Deactivated' }, admin)).deactivateUser).toBe(true);
+    expect((await me(token)).errors?.[0]?.message).toMatch(/deactivated/);
+    const login = `mutation { login(username: "dee.deactivated", password: "deactivated-password-1") { accessToken } }`;
+    const refused = await cp.gql(login);
+    expect([codeOf(refused), refused.errors?.[0]?.message]).toEqual([
+      'UNAUTHENTICATED',
+      'This account is deactivated; ask an ADMIN to reactivate it',
+    ]);
+    // A wrong password is not told that the account exists, deactivated or not.
+    expect(
+      (await cp.gql(`mutation { login(username: "dee.deactivated", password: "not-the-password") { accessToken } }`)).errors?.[0]?.message,
+    ).toBe('Wrong username or password');
+    expect((await cp.ok(deactivate, { u: 'dee.deactivated' }, admin)).deactivateUser).toBe(true);
+
+    // Tokens carry their issue time in whole seconds: sign in again after the second of the deactivation.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await cp.ok(reactivate, { u: 'dee.deactivated' }, admin)).reactivateUser).toBe(true);
+    expect(codeOf(await me(token))).toBe('UNAUTHENTICATED');
+    const again = await cp.login('dee.deactivated', 'deactivated-password-1');
+    expect((await cp.ok(`{ me { username } }`, {}, again)).me).toEqual({ username: 'dee.deactivated' });
+  });
+
   it('refuses every mutation on a standby with READ_ONLY_REGION naming the primary, and still answers queries', async () => {
     const refused = await standby.gql(`mutation { signUp(username: "sam.standby", password: "standby-password-1") { accessToken } }`);
     expect(codeOf(refused)).toBe('READ_ONLY_REGION');

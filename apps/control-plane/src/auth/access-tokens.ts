@@ -51,6 +51,11 @@ export class AccessTokens {
     const username = String(claims.sub ?? '');
     const { state, events } = await this.repository.load(userDecider, userStreamId(username), this.db);
     if (state.status === 'EMPTY') throw new Error('Access token refused (unknown user); sign in again');
+    if (!state.active) throw new Error('Access token refused (the account is deactivated)');
+    // A reactivation does not bring back the sessions the deactivation ended.
+    const deactivated = [...events].reverse().find((event) => event.type === 'user.deactivated');
+    if (deactivated && Number(claims.iat) <= Math.floor(Date.parse(deactivated.occurredAt) / 1000))
+      throw new Error('Access token refused (the account was deactivated since it was issued); sign in again');
     // Whole seconds, as iat: a token issued in the second of the change (the one changePassword returns) is kept.
     const changed = [...events].reverse().find((event) => event.type === 'user.password-changed');
     if (changed && Number(claims.iat) < Math.floor(Date.parse(changed.occurredAt) / 1000))

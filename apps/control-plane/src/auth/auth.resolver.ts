@@ -104,6 +104,25 @@ export class AuthResolver {
     return this.commands.execute(new ChangeRoleCommand(username, role, 'revoke', context));
   }
 
+  @Authorized('ADMIN')
+  @Mutation(() => Boolean, {
+    description:
+      "Ends a user's access at once: sign-in refused, every access token of theirs refused (ADMIN only; not one's own account). Their applications and keys keep working until revoked",
+  })
+  async deactivateUser(@Args('username') username: string, @RequestContext() context: CommandContext): Promise<boolean> {
+    await this.auth.setActive(username, false, context);
+    return true;
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => Boolean, {
+    description: 'Lets a deactivated user sign in again; tokens from before the deactivation stay refused (ADMIN only)',
+  })
+  async reactivateUser(@Args('username') username: string, @RequestContext() context: CommandContext): Promise<boolean> {
+    await this.auth.setActive(username, true, context);
+    return true;
+  }
+
   @Authorized()
   @Mutation(() => AuthPayload, {
     description: 'Changes your password (the current one must be given) and signs you in again: every token issued before is refused',

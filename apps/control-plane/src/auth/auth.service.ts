@@ -42,6 +42,8 @@ export class AuthService {
     const name = normaliseUsername(username);
     const user = await this.verified(name, password);
     if (!user) throw new AuthError('UNAUTHENTICATED', 'Wrong username or password');
+    // Said only to whoever knows the password.
+    if (!user.state.active) throw new AuthError('UNAUTHENTICATED', 'This account is deactivated; ask an ADMIN to reactivate it');
     return this.tokens.issue({ userId: userStreamId(name), username: name, roles: user.state.roles });
   }
 
@@ -70,6 +72,23 @@ export class AuthService {
   async resetPassword(username: string, newPassword: string, context: CommandContext): Promise<void> {
     checkPassword(newPassword, 'newPassword');
     await this.setPassword(normaliseUsername(username), newPassword, context);
+  }
+
+  /**
+   * Ends a user's access (sign-in refused, every token refused at once), or
+   * gives it back; an ADMIN's own account cannot be deactivated. The roles are
+   * checked by the resolver.
+   */
+  async setActive(username: string, active: boolean, context: CommandContext): Promise<void> {
+    await this.repository.execute({
+      decider: userDecider,
+      streamId: userStreamId(username),
+      streamType: 'user',
+      context,
+      command: active
+        ? { type: 'ReactivateUser', data: {} }
+        : { type: 'DeactivateUser', data: { deactivatedBy: (context.user as AuthUser).username } },
+    });
   }
 
   /**

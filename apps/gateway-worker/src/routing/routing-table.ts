@@ -411,6 +411,8 @@ export class RoutingTable {
       case 'user.registered':
       case 'user.roles-changed':
       case 'user.password-changed':
+      case 'user.deactivated':
+      case 'user.reactivated':
         return 'ignored';
       default: {
         const unknown: never = type;

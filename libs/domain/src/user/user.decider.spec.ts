@@ -126,6 +126,27 @@ describe('RevokeRole', () => {
   });
 });
 
+describe('DeactivateUser and ReactivateUser', () => {
+  const deactivate = (deactivatedBy = 'root') => ({ type: 'DeactivateUser' as const, data: { deactivatedBy } });
+  const reactivate = { type: 'ReactivateUser' as const, data: {} };
+  const deactivated: UserEvent = { type: 'user.deactivated', data: {} };
+
+  it('deactivates an active user once, and reactivates a deactivated one once', () => {
+    given(userDecider, [registered]).when(deactivate()).then([deactivated]);
+    given(userDecider, [registered, deactivated]).when(deactivate()).then([]);
+    given(userDecider, [registered, deactivated])
+      .when(reactivate)
+      .then([{ type: 'user.reactivated', data: {} }]);
+    given(userDecider, [registered]).when(reactivate).then([]);
+  });
+
+  it("refuses an ADMIN's own account and a user who does not exist", () => {
+    given(userDecider, [registered]).when(deactivate('Alice')).thenThrows('USER.OWN_ACCOUNT', ['username']);
+    given(userDecider, []).when(deactivate()).thenThrows('USER.NOT_FOUND');
+    given(userDecider, []).when(reactivate).thenThrows('USER.NOT_FOUND');
+  });
+});
+
 describe('ChangePassword', () => {
   const NEW_HASH = 'scrypt$16384$8$1$bmV3$bmV3aGFzaA';
   const changePassword = (passwordHash: string) => ({ type: 'ChangePassword' as const, data: { passwordHash } });

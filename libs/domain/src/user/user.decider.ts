@@ -43,16 +43,26 @@ export interface ChangePasswordData {
   passwordHash: string;
 }
 
+/** Ends a user's access; `deactivatedBy` is the username of the ADMIN who asks. */
+export interface DeactivateUserData {
+  deactivatedBy: string;
+}
+
 export type UserCommand =
   | Message<'RegisterUser', RegisterUserData>
   | Message<'ChangeRoles', ChangeRolesData>
   | Message<'RevokeRole', RevokeRoleData>
-  | Message<'ChangePassword', ChangePasswordData>;
+  | Message<'ChangePassword', ChangePasswordData>
+  | Message<'DeactivateUser', DeactivateUserData>
+  | Message<'ReactivateUser', Record<string, never>>;
 export type UserEvent =
   | Message<'user.registered', UserRegisteredData>
   | Message<'user.roles-changed', UserRolesChangedData>
-  | Message<'user.password-changed', UserPasswordChangedData>;
-export type UserState = { status: 'EMPTY' } | (UserRegisteredData & { status: 'REGISTERED' });
+  | Message<'user.password-changed', UserPasswordChangedData>
+  | Message<'user.deactivated', Record<string, never>>
+  | Message<'user.reactivated', Record<string, never>>;
+/** `active` is false between `user.deactivated` and `user.reactivated`. */
+export type UserState = { status: 'EMPTY' } | (UserRegisteredData & { status: 'REGISTERED'; active: boolean });
 
 const USERNAME = /^[a-z0-9._-]{3,32}$/;
 // Checking the shape keeps a plain password, passed by mistake, out of the event log, where it would stay forever.
@@ -82,6 +92,11 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
       return revokeRole(command.data, state);
     case 'ChangePassword':
       return changePassword(command.data, state);
+    case 'DeactivateUser':
+      return deactivate(command.data, state);
+    case 'ReactivateUser':
+      if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
+      return state.active ? [] : [{ type: 'user.reactivated', data: {} }];
     default:
       return unreachable(command);
   }
@@ -138,6 +153,14 @@ function changePassword(data: ChangePasswordData, state: UserState): UserEvent[]
   return [{ type: 'user.password-changed', data: { passwordHash: data.passwordHash } }];
 }
 
+/** An ADMIN cannot deactivate their own account (as with their own ADMIN role). Deactivating twice records nothing. */
+function deactivate(data: DeactivateUserData, state: UserState): UserEvent[] {
+  if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
+  if (normaliseUsername(data.deactivatedBy) === state.username)
+    throw DomainError.conflict('USER.OWN_ACCOUNT', 'An ADMIN cannot deactivate their own account; another ADMIN can', ['username']);
+  return state.active ? [{ type: 'user.deactivated', data: {} }] : [];
+}
+
 function areValidRoles(roles: readonly Role[]): boolean {
   return Array.isArray(roles) && roles.length >= 1 && roles.every((role) => (ROLES as readonly string[]).includes(role));
 }
@@ -145,7 +168,11 @@ function areValidRoles(roles: readonly Role[]): boolean {
 export function evolve(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'user.registered':
-      return { ...event.data, status: 'REGISTERED' };
+      return { ...event.data, status: 'REGISTERED', active: true };
+    case 'user.deactivated':
+      return state.status === 'EMPTY' ? state : { ...state, active: false };
+    case 'user.reactivated':
+      return state.status === 'EMPTY' ? state : { ...state, active: true };
     case 'user.roles-changed':
       return state.status === 'EMPTY' ? state : { ...state, roles: event.data.roles };
     case 'user.password-changed':

@@ -193,6 +193,8 @@ const CASES: Record<EventType, { valid: object; invalid: [string, object, string
       ['no name', { requestsPerMinute: 1, burst: 0, unlimited: false }, 'payload.name: must be a string'],
     ],
   },
+  'user.deactivated': { valid: {}, invalid: [['any field', { reason: 'left' }, 'payload.reason: is not allowed']] },
+  'user.reactivated': { valid: {}, invalid: [['any field', { by: 'x' }, 'payload.by: is not allowed']] },
   'user.password-changed': {
     valid: { passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA' },
     invalid: [['a plain password', { passwordHash: 'correct horse battery' }, 'payload.passwordHash: must be an scrypt hash']],

@@ -25,6 +25,7 @@ import { SubscriptionCreatedV1 } from './subscription/subscription-created.event
 import { SubscriptionRemovedV1 } from './subscription/subscription-removed.event';
 import { SubscriptionUnblockedV1 } from './subscription/subscription-unblocked.event';
 import { UserRegisteredV1 } from './user/user-registered.event';
+import { UserDeactivatedV1, UserReactivatedV1 } from './user/user-deactivated.event';
 import { UserPasswordChangedV1 } from './user/user-password-changed.event';
 import { UserRolesChangedV1 } from './user/user-roles-changed.event';
 
@@ -55,6 +56,7 @@ export * from './subscription/subscription-removed.event';
 export * from './subscription/subscription-unblocked.event';
 export * from './user/user-registered.event';
 export * from './user/user-roles';
+export * from './user/user-deactivated.event';
 export * from './user/user-password-changed.event';
 export * from './user/user-roles-changed.event';
 export { isHttpUrl, isIsoDateTime, isOperationPath, SHA256_HEX, API_CONTEXT, API_VERSION } from './field-rules';
@@ -101,6 +103,8 @@ export const EVENT_CATALOGUE = {
   'user.registered': { streamType: 'user', current: 1, versions: { 1: UserRegisteredV1 } },
   'user.roles-changed': { streamType: 'user', current: 1, versions: { 1: UserRolesChangedV1 } },
   'user.password-changed': { streamType: 'user', current: 1, versions: { 1: UserPasswordChangedV1 } },
+  'user.deactivated': { streamType: 'user', current: 1, versions: { 1: UserDeactivatedV1 } },
+  'user.reactivated': { streamType: 'user', current: 1, versions: { 1: UserReactivatedV1 } },
   'region.promoted': { streamType: 'region', current: 1, versions: { 1: RegionPromotedV1 } },
   'region.fenced': { streamType: 'region', current: 2, versions: { 1: RegionFencedV1, 2: RegionFencedV2 } },
   'divergence.recorded': { streamType: 'divergence', current: 1, versions: { 1: DivergenceRecordedV1 } },
