@@ -434,6 +434,8 @@ describe('the gateway worker', () => {
     expect(metrics).toMatch(/apim_gateway_event_lag_records\{topic="apim.events",partition="0"/);
     expect(metrics).toMatch(/apim_gateway_last_event_age_seconds\{[^}]*\} \d/);
     expect(metrics).toMatch(/apim_gateway_ready\{[^}]*\} 1/);
+    expect(metrics).toMatch(/apim_gateway_telemetry_thread_restarts\{[^}]*\} 0/);
+    expect(metrics).toMatch(/apim_gateway_telemetry_records\{outcome="dropped"[^}]*\} 0/);
 
     const usage = await readRecordsUntil<UsageRecord>(
       kafka,

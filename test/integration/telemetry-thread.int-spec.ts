@@ -116,6 +116,7 @@ describe('the gateway telemetry thread', () => {
     for (let i = 15; i < 20; i++) telemetry.usage(fields(i));
     await telemetry.stop();
     expect(telemetry.sent).toBe(15);
+    expect(telemetry.restarts).toBe(1);
     const mine = (await readAllRecords(kafka, TOPICS.analytics)).flat().filter((r) => r.headers.gatewayId === gatewayId);
     expect(mine.map((r) => (JSON.parse(r.value!) as UsageRecord).requestBytes).sort((a, b) => a! - b!)).toEqual([
       0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 18, 19,

@@ -144,6 +144,14 @@ export class GatewayMetrics {
         this.set({ outcome: 'dropped' }, sources.telemetry.dropped);
       },
     });
+    new Gauge({
+      name: 'apim_gateway_telemetry_thread_restarts',
+      help: 'Telemetry threads started again since start because one ended (what it held counts as dropped)',
+      registers,
+      collect() {
+        this.set(sources.telemetry.restarts);
+      },
+    });
   }
 
   /** Per request. */

@@ -28,6 +28,8 @@ export interface TelemetryStats {
   readonly sent: number;
   readonly buffered: number;
   readonly dropped: number;
+  /** Threads started again because one ended. */
+  readonly restarts: number;
 }
 
 const USAGE_BATCH = 1024;
@@ -59,6 +61,9 @@ export class TelemetryThread implements TelemetryStats {
   private droppedHere = 0;
   /** Sent by threads that ended. */
   private sentBefore = 0;
+  restarts = 0;
+  /** When a full hand-over queue was last logged (at most once a minute). */
+  private overflowLoggedAt = 0;
 
   /** @param workerFile the thread's compiled code; tests, which load this module from source, point it at `dist`. */
   constructor(
@@ -125,6 +130,10 @@ export class TelemetryThread implements TelemetryStats {
     if (this.posted - this.received + batch.count > MAX_IN_FLIGHT) {
       // The records go, but never the strings: the thread's table must stay the writer's.
       this.droppedHere += batch.count;
+      if (Date.now() - this.overflowLoggedAt > 60_000) {
+        this.overflowLoggedAt = Date.now();
+        this.logger.warn('the telemetry thread is behind; usage records are being dropped', { inFlight: this.posted - this.received });
+      }
       batch.count = 0;
       batch.data = new Float64Array(0);
     }
@@ -158,7 +167,11 @@ export class TelemetryThread implements TelemetryStats {
       this.droppedHere += this.writer.take()?.count ?? 0;
       this.writer.forget();
       this.logger.error('telemetry thread ended; starting another', { code });
-      setTimeout(() => this.stopping || this.spawn(), RESPAWN_MS).unref();
+      setTimeout(() => {
+        if (this.stopping) return;
+        this.restarts++;
+        this.spawn();
+      }, RESPAWN_MS).unref();
     });
   }
 }
