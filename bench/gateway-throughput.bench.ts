@@ -17,7 +17,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeEvent, EventEnvelope, EventType, newEnvelope, sha256Hex, TOPICS } from '@apim/events';
@@ -37,6 +37,32 @@ interface WrkResult {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** CPU of the processes under test per request (all their threads), in microseconds; NaN when not measured. */
+  cpuUsPerRequest: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/**
+ * CPU seconds used so far by the live processes of process group `pgid`
+ * (every GuardedProcess leads its own: the guard, the app, all their
+ * threads), from /proc. Less sensitive to a busy machine than req/s.
+ */
+function groupCpuSeconds(pgid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // After "pid (comm) ": state, ppid, pgrp, ..., utime (14th field) and stime (15th).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
 function requireTool(tool: string): void {
@@ -71,10 +97,19 @@ http {
   return new GuardedProcess('nginx', ['-p', prefix, '-c', conf], { logFile: join(prefix, 'logs', 'stdout.log') });
 }
 
-function wrk(url: string, headers: Record<string, string> = {}, seconds = DURATION, connections = CONNECTIONS): WrkResult {
+function wrk(
+  url: string,
+  headers: Record<string, string> = {},
+  seconds = DURATION,
+  connections = CONNECTIONS,
+  measured?: number,
+): WrkResult {
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
+  const cpuBefore = measured === undefined ? 0 : groupCpuSeconds(measured);
   const output = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
+  const cpuSeconds = measured === undefined ? NaN : groupCpuSeconds(measured) - cpuBefore;
+  const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? NaN);
   const toMs = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit];
   const percentile = (p: string) => {
     const match = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(output);
@@ -89,6 +124,7 @@ function wrk(url: string, headers: Record<string, string> = {}, seconds = DURATI
     p50Ms: percentile('50'),
     p99Ms: percentile('99'),
     errors,
+    cpuUsPerRequest: (cpuSeconds / requests) * 1e6,
   };
 }
 
@@ -118,21 +154,19 @@ async function main(): Promise<void> {
     const proxyPort = await freePort();
     const bareProxyPort = await freePort();
     const bareStackPort = await freePort();
-    processes.push(
-      nginx(
-        dir,
-        'upstream',
-        `server { listen 127.0.0.1:${upstreamPort}; location / { default_type application/json; return 200 '{"ok":true}'; } }`,
-      ),
+    const upstream = nginx(
+      dir,
+      'upstream',
+      `server { listen 127.0.0.1:${upstreamPort}; location / { default_type application/json; return 200 '{"ok":true}'; } }`,
     );
-    processes.push(
-      nginx(
-        dir,
-        'proxy',
-        `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 256; }
+    processes.push(upstream);
+    const nginxProxy = nginx(
+      dir,
+      'proxy',
+      `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 256; }
   server { listen 127.0.0.1:${proxyPort}; location /bench/v1/ { proxy_pass http://app/; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
-      ),
     );
+    processes.push(nginxProxy);
 
     // An API with API-key auth, subscribed on a tier with a (never reached) rate limit: every check runs.
     const apiId = randomUUID();
@@ -173,18 +207,17 @@ async function main(): Promise<void> {
     });
     await producer.disconnect();
 
-    processes.push(
-      new GuardedProcess(
-        process.execPath,
-        [join(repoRoot(), 'dist', 'bench', 'support', 'bare-node-proxy.js'), String(bareProxyPort), `http://127.0.0.1:${upstreamPort}`],
-        { logFile: join(dir, 'bare-node-proxy.log') },
-      ),
-      new GuardedProcess(
-        process.execPath,
-        [join(repoRoot(), 'dist', 'bench', 'support', 'bare-stack-proxy.js'), String(bareStackPort), `http://127.0.0.1:${upstreamPort}`],
-        { logFile: join(dir, 'bare-stack-proxy.log') },
-      ),
+    const bareNodeProxy = new GuardedProcess(
+      process.execPath,
+      [join(repoRoot(), 'dist', 'bench', 'support', 'bare-node-proxy.js'), String(bareProxyPort), `http://127.0.0.1:${upstreamPort}`],
+      { logFile: join(dir, 'bare-node-proxy.log') },
     );
+    const bareStackProxy = new GuardedProcess(
+      process.execPath,
+      [join(repoRoot(), 'dist', 'bench', 'support', 'bare-stack-proxy.js'), String(bareStackPort), `http://127.0.0.1:${upstreamPort}`],
+      { logFile: join(dir, 'bare-stack-proxy.log') },
+    );
+    processes.push(bareNodeProxy, bareStackProxy);
     const gateway = await benchGateway({ KAFKA_BROKERS: brokers });
     processes.push(gateway.process);
     await waitFor200(`${gateway.url}/readyz`);
@@ -199,12 +232,13 @@ async function main(): Promise<void> {
     progress(
       `gateway throughput benchmark: wrk, 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s per target, on ${process.env.HOSTNAME ?? 'this machine'}`,
     );
-    const targets: [string, string, Record<string, string>][] = [
-      ['upstream direct', `http://127.0.0.1:${upstreamPort}/items`, {}],
-      ['nginx (1 worker, keep-alive)', `http://127.0.0.1:${proxyPort}/bench/v1/items`, {}],
-      ['bare Node proxy (http + undici)', `http://127.0.0.1:${bareProxyPort}/items`, {}],
-      ["bare proxy, gateway's HTTP stack", `http://127.0.0.1:${bareStackPort}/items`, {}],
-      ['gateway (apikey, rate limit, metrics)', gatewayUrl, { apikey: key }],
+    // Each target with the process group whose CPU it costs (for the upstream alone: the upstream).
+    const targets: [string, string, Record<string, string>, number | undefined][] = [
+      ['upstream direct', `http://127.0.0.1:${upstreamPort}/items`, {}, upstream.pid],
+      ['nginx (1 worker, keep-alive)', `http://127.0.0.1:${proxyPort}/bench/v1/items`, {}, nginxProxy.pid],
+      ['bare Node proxy (http + undici)', `http://127.0.0.1:${bareProxyPort}/items`, {}, bareNodeProxy.pid],
+      ["bare proxy, gateway's HTTP stack", `http://127.0.0.1:${bareStackPort}/items`, {}, bareStackProxy.pid],
+      ['gateway (apikey, rate limit, metrics)', gatewayUrl, { apikey: key }, gateway.process.pid],
     ];
     const [direct, proxy, bare, stack, ours] = targets.map(([name]) => name);
     const rounds = new Map<string, WrkResult[]>(targets.map(([name]) => [name, []]));
@@ -214,7 +248,7 @@ async function main(): Promise<void> {
     }
     for (let round = 1; round <= ROUNDS; round++) {
       progress(`  round ${round} of ${ROUNDS}: ${DURATION} s per target at ${CONNECTIONS} connections...`);
-      for (const [name, url, headers] of targets) rounds.get(name)!.push(wrk(url, headers));
+      for (const [name, url, headers, pgid] of targets) rounds.get(name)!.push(wrk(url, headers, DURATION, CONNECTIONS, pgid));
     }
     // Latency without queueing: one connection, one request at a time. Under load (the first table) p50 is mostly waiting for the CPU.
     const unloaded = new Map<string, WrkResult>();
@@ -225,8 +259,9 @@ async function main(): Promise<void> {
     const results = new Map([...rounds].map(([name, runs]) => [name, medianRun(runs)]));
     const ratio = (a: string, b: string) =>
       median(rounds.get(a)!.map((run, i) => run.requestsPerSecond / rounds.get(b)![i].requestsPerSecond));
+    const cpu = (name: string) => median(rounds.get(name)!.map((run) => run.cpuUsPerRequest));
     printTable(
-      ['target', 'req/s (median)', 'each round', 'p50 ms', 'p99 ms', 'errors', 'vs nginx'],
+      ['target', 'req/s (median)', 'each round', 'p50 ms', 'p99 ms', 'errors', 'vs nginx', 'CPU us/req'],
       [...results].map(([name, r]) => [
         name,
         r.requestsPerSecond.toFixed(0),
@@ -238,7 +273,12 @@ async function main(): Promise<void> {
         r.p99Ms.toFixed(3),
         rounds.get(name)!.reduce((sum, run) => sum + run.errors, 0),
         ratio(name, proxy).toFixed(2),
+        cpu(name).toFixed(1),
       ]),
+    );
+    console.log(
+      '(CPU us/req: CPU time of the target\'s processes, every thread, per request, median of the rounds; for "upstream direct" the upstream itself. ' +
+        'It moves less than req/s when the machine is busy.)',
     );
     console.log(`\nlatency at 1 connection (no queueing), ${LATENCY_SECONDS} s each:`);
     const directAlone = unloaded.get(direct)!;
@@ -259,7 +299,8 @@ async function main(): Promise<void> {
         `${(results.get(ours)!.p50Ms - results.get(direct)!.p50Ms).toFixed(3)} ms at ${CONNECTIONS}; ` +
         `bare proxy on the gateway's stack/nginx: ${ratio(stack, proxy).toFixed(2)}, ` +
         `on node:http + undici/nginx: ${ratio(bare, proxy).toFixed(2)}; ` +
-        `gateway/bare proxy on its stack: ${ratio(ours, stack).toFixed(2)}`,
+        `gateway/bare proxy on its stack: ${ratio(ours, stack).toFixed(2)}; ` +
+        `CPU per request: gateway ${cpu(ours).toFixed(1)} us, nginx ${cpu(proxy).toFixed(1)} us (${(cpu(proxy) / cpu(ours)).toFixed(2)} of the gateway's)`,
     );
   } finally {
     for (const child of processes.reverse()) await child.stop(10_000);
