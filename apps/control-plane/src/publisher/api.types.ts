@@ -16,7 +16,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { HTTP_METHODS, Operation as DomainOperation, OPERATION_AUTHS, VISIBILITIES, Visibility } from '@apim/domain';
+import { HTTP_METHODS, Operation as DomainOperation, OPERATION_AUTHS, POLICY_NAME, VISIBILITIES, Visibility } from '@apim/domain';
 
 export enum LifecycleAction {
   PUBLISH = 'PUBLISH',
@@ -159,7 +159,7 @@ export class ThrottlingPolicy {
 @InputType({ description: 'A throttling policy (tier) by its name, and its new rate' })
 export class UpdateThrottlingPolicyInput {
   @Field()
-  @Matches(/^[A-Za-z0-9 _-]{1,40}$/, { message: 'name must be a policy name (1..40 characters [A-Za-z0-9 _-])' })
+  @Matches(POLICY_NAME, { message: 'name must be a policy name (1..40 characters [A-Za-z0-9 _-])' })
   name!: string;
   @Field(() => Int) @IsInt() @Min(1) @Max(100_000_000) requestsPerMinute!: number;
   @Field(() => Int, { nullable: true, description: 'Unchanged when left out' })

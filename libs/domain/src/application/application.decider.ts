@@ -56,11 +56,8 @@ export function decide(command: ApplicationCommand, state: ApplicationState): Ap
 function create(data: CreateApplicationData, state: ApplicationState): ApplicationEvent[] {
   if (state.status !== 'EMPTY') throw DomainError.conflict('APPLICATION.ALREADY_EXISTS', 'This application already exists');
   const name = typeof data.name === 'string' ? data.name.trim() : '';
-  new InputCheck()
-    .require(isNonBlank(data.ownerId), 'ownerId', 'is required')
-    .require(name.length >= 1 && name.length <= APPLICATION_NAME_MAX_LENGTH, 'name', `must be 1..${APPLICATION_NAME_MAX_LENGTH} characters`)
-    .require(data.availablePolicies.includes(data.policy), 'policy', `must be one of: ${data.availablePolicies.join(', ')}`)
-    .throwIfAny('APPLICATION.INVALID_INPUT');
+  const check = new InputCheck().require(isNonBlank(data.ownerId), 'ownerId', 'is required');
+  requireNameAndPolicy(check, name, data.policy, data.availablePolicies).throwIfAny('APPLICATION.INVALID_INPUT');
   return [{ type: 'application.created', data: { ownerId: data.ownerId, name, policy: data.policy } }];
 }
 
@@ -69,17 +66,17 @@ function update(data: UpdateApplicationData, state: ApplicationState): Applicati
   if (state.status === 'EMPTY') throw DomainError.notFound('APPLICATION.NOT_FOUND', 'No such application');
   const name = data.name === undefined ? state.name : typeof data.name === 'string' ? data.name.trim() : '';
   const policy = data.policy ?? state.policy;
-  new InputCheck()
-    .require(data.name !== undefined || data.policy !== undefined, 'name', 'give a new name or a new policy')
-    .require(name.length >= 1 && name.length <= APPLICATION_NAME_MAX_LENGTH, 'name', `must be 1..${APPLICATION_NAME_MAX_LENGTH} characters`)
-    .require(
-      data.policy === undefined || data.availablePolicies.includes(policy),
-      'policy',
-      `must be one of: ${data.availablePolicies.join(', ')}`,
-    )
-    .throwIfAny('APPLICATION.INVALID_INPUT');
+  const check = new InputCheck().require(data.name !== undefined || data.policy !== undefined, 'name', 'give a new name or a new policy');
+  requireNameAndPolicy(check, name, data.policy ?? null, data.availablePolicies).throwIfAny('APPLICATION.INVALID_INPUT');
   if (name === state.name && policy === state.policy) return [];
   return [{ type: 'application.updated', data: { name, policy } }];
+}
+
+/** An application's name, and its tier unless `policy` is null (not changing; the tier must exist), as created and as updated. */
+function requireNameAndPolicy(check: InputCheck, name: string, policy: string | null, availablePolicies: readonly string[]): InputCheck {
+  return check
+    .require(name.length >= 1 && name.length <= APPLICATION_NAME_MAX_LENGTH, 'name', `must be 1..${APPLICATION_NAME_MAX_LENGTH} characters`)
+    .require(policy === null || availablePolicies.includes(policy), 'policy', `must be one of: ${availablePolicies.join(', ')}`);
 }
 
 export function evolve(state: ApplicationState, event: ApplicationEvent): ApplicationState {

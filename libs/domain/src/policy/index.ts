@@ -1,4 +1,4 @@
-export { DEFAULT_POLICIES, policyDecider, policyStreamId, UNLIMITED_REQUESTS_PER_MINUTE } from './policy.decider';
+export { DEFAULT_POLICIES, POLICY_NAME, policyDecider, policyStreamId, UNLIMITED_REQUESTS_PER_MINUTE } from './policy.decider';
 export type {
   CreatePolicyData,
   PolicyCommand,

@@ -24,7 +24,8 @@ export type PolicyCommand = Message<'CreatePolicy', CreatePolicyData> | Message<
 export type PolicyEvent = Message<'policy.created', PolicyCreatedData> | Message<'policy.updated', PolicyUpdatedData>;
 export type PolicyState = { status: 'EMPTY' } | (PolicyCreatedData & { status: 'CREATED' });
 
-const POLICY_NAME = /^[A-Za-z0-9 _-]{1,40}$/;
+/** A policy's name as the domain takes it (the GraphQL input for a new one is stricter). */
+export const POLICY_NAME = /^[A-Za-z0-9 _-]{1,40}$/;
 
 /**
  * The rate an unlimited policy records: the contract wants an int >= 1 even when
@@ -64,12 +65,10 @@ export function decide(command: PolicyCommand, state: PolicyState): PolicyEvent[
 function create(data: CreatePolicyData, state: PolicyState): PolicyEvent[] {
   if (state.status !== 'EMPTY') throw DomainError.conflict('POLICY.ALREADY_EXISTS', `Policy ${state.name} already exists`, ['name']);
   const name = typeof data.name === 'string' ? data.name.trim() : '';
-  new InputCheck()
+  const check = new InputCheck()
     .require(POLICY_NAME.test(name), 'name', 'must be 1..40 characters [A-Za-z0-9 _-]')
-    .require(typeof data.unlimited === 'boolean', 'unlimited', 'must be true or false')
-    .require(data.unlimited === true || isIntInRange(data.requestsPerMinute, 1), 'requestsPerMinute', 'must be an integer >= 1')
-    .require(isIntInRange(data.burst, 0), 'burst', 'must be an integer >= 0')
-    .throwIfAny('POLICY.INVALID_INPUT');
+    .require(typeof data.unlimited === 'boolean', 'unlimited', 'must be true or false');
+  requireRate(check, data.requestsPerMinute, data.burst, data.unlimited === true).throwIfAny('POLICY.INVALID_INPUT');
   const { burst, unlimited } = data;
   const requestsPerMinute = unlimited && !isIntInRange(data.requestsPerMinute, 1) ? UNLIMITED_REQUESTS_PER_MINUTE : data.requestsPerMinute;
   return [{ type: 'policy.created', data: { name, requestsPerMinute, burst, unlimited } }];
@@ -79,13 +78,17 @@ function create(data: CreatePolicyData, state: PolicyState): PolicyEvent[] {
 function update(data: UpdatePolicyData, state: PolicyState): PolicyEvent[] {
   if (state.status === 'EMPTY') throw DomainError.notFound('POLICY.NOT_FOUND', 'No such throttling policy');
   if (state.unlimited) throw DomainError.conflict('POLICY.UNLIMITED', `Policy ${state.name} is unlimited: it has no rate to change`, []);
-  new InputCheck()
-    .require(isIntInRange(data.requestsPerMinute, 1), 'requestsPerMinute', 'must be an integer >= 1')
-    .require(isIntInRange(data.burst, 0), 'burst', 'must be an integer >= 0')
-    .throwIfAny('POLICY.INVALID_INPUT');
+  requireRate(new InputCheck(), data.requestsPerMinute, data.burst, false).throwIfAny('POLICY.INVALID_INPUT');
   if (data.requestsPerMinute === state.requestsPerMinute && data.burst === state.burst) return [];
   const { name, unlimited } = state;
   return [{ type: 'policy.updated', data: { name, requestsPerMinute: data.requestsPerMinute, burst: data.burst, unlimited } }];
+}
+
+/** The rate of a tier, as created and as updated (an unlimited tier's rate is not checked). */
+function requireRate(check: InputCheck, requestsPerMinute: number, burst: number, unlimited: boolean): InputCheck {
+  return check
+    .require(unlimited || isIntInRange(requestsPerMinute, 1), 'requestsPerMinute', 'must be an integer >= 1')
+    .require(isIntInRange(burst, 0), 'burst', 'must be an integer >= 0');
 }
 
 export function evolve(state: PolicyState, event: PolicyEvent): PolicyState {

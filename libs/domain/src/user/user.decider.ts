@@ -95,8 +95,7 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
     case 'DeactivateUser':
       return deactivate(command.data, state);
     case 'ReactivateUser':
-      if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
-      return state.active ? [] : [{ type: 'user.reactivated', data: {} }];
+      return reactivate(state);
     default:
       return unreachable(command);
   }
@@ -114,7 +113,7 @@ function register(data: RegisterUserData, state: UserState): UserEvent[] {
 }
 
 function changeRoles(data: ChangeRolesData, state: UserState): UserEvent[] {
-  if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
+  assertRegistered(state);
   new InputCheck()
     .require(areValidRoles(data.roles), 'roles', `must name at least one of ${ROLES.join(', ')}`)
     .throwIfAny('USER.INVALID_INPUT');
@@ -131,10 +130,8 @@ function changeRoles(data: ChangeRolesData, state: UserState): UserEvent[] {
  * does not hold is no change, and records nothing.
  */
 function revokeRole(data: RevokeRoleData, state: UserState): UserEvent[] {
-  if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
-  new InputCheck()
-    .require((ROLES as readonly string[]).includes(data.role), 'role', `must be one of ${ROLES.join(', ')}`)
-    .throwIfAny('USER.INVALID_INPUT');
+  assertRegistered(state);
+  new InputCheck().require(isRole(data.role), 'role', `must be one of ${ROLES.join(', ')}`).throwIfAny('USER.INVALID_INPUT');
   if (!state.roles.includes(data.role)) return [];
   if (data.role === 'ADMIN' && normaliseUsername(data.revokedBy) === state.username)
     throw DomainError.conflict('USER.OWN_ADMIN_ROLE', 'An ADMIN cannot revoke their own ADMIN role; another ADMIN can', ['role']);
@@ -146,7 +143,7 @@ function revokeRole(data: RevokeRoleData, state: UserState): UserEvent[] {
 }
 
 function changePassword(data: ChangePasswordData, state: UserState): UserEvent[] {
-  if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
+  assertRegistered(state);
   new InputCheck()
     .require(typeof data.passwordHash === 'string' && SCRYPT_HASH.test(data.passwordHash), 'passwordHash', 'must be an scrypt hash')
     .throwIfAny('USER.INVALID_INPUT');
@@ -155,14 +152,29 @@ function changePassword(data: ChangePasswordData, state: UserState): UserEvent[]
 
 /** An ADMIN cannot deactivate their own account (as with their own ADMIN role). Deactivating twice records nothing. */
 function deactivate(data: DeactivateUserData, state: UserState): UserEvent[] {
-  if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
+  assertRegistered(state);
   if (normaliseUsername(data.deactivatedBy) === state.username)
     throw DomainError.conflict('USER.OWN_ACCOUNT', 'An ADMIN cannot deactivate their own account; another ADMIN can', ['username']);
   return state.active ? [{ type: 'user.deactivated', data: {} }] : [];
 }
 
+/** Reactivating an active user records nothing. */
+function reactivate(state: UserState): UserEvent[] {
+  assertRegistered(state);
+  return state.active ? [] : [{ type: 'user.reactivated', data: {} }];
+}
+
+/** Every command but RegisterUser acts on a registered user. */
+function assertRegistered(state: UserState): asserts state is Extract<UserState, { status: 'REGISTERED' }> {
+  if (state.status === 'EMPTY') throw DomainError.notFound('USER.NOT_FOUND', 'No such user');
+}
+
+function isRole(role: unknown): role is Role {
+  return (ROLES as readonly unknown[]).includes(role);
+}
+
 function areValidRoles(roles: readonly Role[]): boolean {
-  return Array.isArray(roles) && roles.length >= 1 && roles.every((role) => (ROLES as readonly string[]).includes(role));
+  return Array.isArray(roles) && roles.length >= 1 && roles.every(isRole);
 }
 
 export function evolve(state: UserState, event: UserEvent): UserState {
