@@ -52,14 +52,21 @@ export class AccessTokens {
     const { state, events } = await this.repository.load(userDecider, userStreamId(username), this.db);
     if (state.status === 'EMPTY') throw new Error('Access token refused (unknown user); sign in again');
     if (!state.active) throw new Error('Access token refused (the account is deactivated)');
+    const issuedAt = Number(claims.iat);
     // A reactivation does not bring back the sessions the deactivation ended.
-    const deactivated = [...events].reverse().find((event) => event.type === 'user.deactivated');
-    if (deactivated && Number(claims.iat) <= Math.floor(Date.parse(deactivated.occurredAt) / 1000))
+    const deactivatedAt = lastSecondOf(events, 'user.deactivated');
+    if (deactivatedAt !== null && issuedAt <= deactivatedAt)
       throw new Error('Access token refused (the account was deactivated since it was issued); sign in again');
-    // Whole seconds, as iat: a token issued in the second of the change (the one changePassword returns) is kept.
-    const changed = [...events].reverse().find((event) => event.type === 'user.password-changed');
-    if (changed && Number(claims.iat) < Math.floor(Date.parse(changed.occurredAt) / 1000))
+    // A token issued in the second of a password change (the one changePassword returns) is kept.
+    const passwordChangedAt = lastSecondOf(events, 'user.password-changed');
+    if (passwordChangedAt !== null && issuedAt < passwordChangedAt)
       throw new Error('Access token refused (the password has changed since it was issued); sign in again');
     return { userId: userStreamId(username), username: state.username, roles: state.roles };
   }
+}
+
+/** When the last event of `type` in a user's stream happened, in whole seconds as a token's `iat`; null if none. */
+function lastSecondOf(events: readonly { type: string; occurredAt: string }[], type: string): number | null {
+  for (let i = events.length - 1; i >= 0; i--) if (events[i].type === type) return Math.floor(Date.parse(events[i].occurredAt) / 1000);
+  return null;
 }

@@ -1,6 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
+import type { ConfigProblem } from '../runtime/config';
 
 /** SASL mechanisms the apps offer a broker (kafkajs' names). */
 export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
@@ -30,8 +31,8 @@ export interface KafkaSecurity {
  * one of password and password file; a client certificate needs its key; every
  * file named must be readable. Reasons never hold a value.
  */
-export function kafkaSecurityProblems(v: KafkaSecurityVariables): { variable: string; reason: string }[] {
-  const problems: { variable: string; reason: string }[] = [];
+export function kafkaSecurityProblems(v: KafkaSecurityVariables): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   const sasl = v.KAFKA_SASL_MECHANISM !== undefined;
   if (sasl && v.KAFKA_SASL_USERNAME === undefined)
     problems.push({ variable: 'KAFKA_SASL_USERNAME', reason: 'is required with KAFKA_SASL_MECHANISM' });

@@ -2,9 +2,15 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, ValidationError, ValidationTypes } from 'class-validator';
 
+/** A variable at fault and why (never its value). */
+export interface ConfigProblem {
+  variable: string;
+  reason: string;
+}
+
 /** Raised at start-up when the environment is missing or malformed; names every variable at fault. */
 export class ConfigError extends Error {
-  constructor(readonly problems: { variable: string; reason: string }[]) {
+  constructor(readonly problems: ConfigProblem[]) {
     super(`invalid configuration: ${problems.map((p) => `${p.variable}: ${p.reason}`).join('; ')}`);
     this.name = 'ConfigError';
   }
@@ -25,12 +31,12 @@ export function loadConfig<T extends object>(schema: new () => T, env: NodeJS.Pr
   const errors = validateSync(config, { forbidUnknownValues: true });
   if (errors.length > 0) throw new ConfigError(errors.flatMap(describe));
   // Rules about several variables at once, once each is valid alone.
-  const together = (config as { crossCheck?: () => { variable: string; reason: string }[] }).crossCheck?.() ?? [];
+  const together = (config as { crossCheck?: () => ConfigProblem[] }).crossCheck?.() ?? [];
   if (together.length > 0) throw new ConfigError(together);
   return config;
 }
 
-function describe(error: ValidationError): { variable: string; reason: string }[] {
+function describe(error: ValidationError): ConfigProblem[] {
   const reasons = Object.values(error.constraints ?? {});
   const missing = error.value === undefined;
   return [{ variable: error.property, reason: missing ? 'is required' : reasons.join(', ') }];

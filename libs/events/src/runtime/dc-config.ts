@@ -1,6 +1,7 @@
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { KAFKA_SASL_MECHANISMS, kafkaSecurity, KafkaSecurity, kafkaSecurityProblems } from '../kafka/kafka-security';
 import { LOG_LEVELS, LogLevel } from './logger';
+import type { ConfigProblem } from './config';
 
 export const DC_ID_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
 const BROKER_LIST = /^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/;
@@ -67,7 +68,7 @@ export class DcConfig {
   PORT!: number;
 
   /** Problems of the variables taken together; loadConfig reports them with the others. */
-  crossCheck(): { variable: string; reason: string }[] {
+  crossCheck(): ConfigProblem[] {
     return kafkaSecurityProblems(this);
   }
 
