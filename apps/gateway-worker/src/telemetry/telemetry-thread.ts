@@ -19,9 +19,18 @@ export interface TelemetryThreadData {
 export type ToTelemetryThread =
   { kind: 'usage'; batch: UsageBatch } | { kind: 'record'; topic: string; message: Message } | { kind: 'stop'; graceMs: number };
 
+/** The telemetry thread's counters: usage records it took, and its producer's sent, buffered and dropped. */
+interface ThreadCounters {
+  received: number;
+  sent: number;
+  buffered: number;
+  dropped: number;
+}
+
 /** From the telemetry thread: its counters after each batch and every 250 ms, and the end of a stop. */
-export type FromTelemetryThread =
-  { kind: 'stats'; received: number; sent: number; buffered: number; dropped: number } | { kind: 'stopped' };
+export type FromTelemetryThread = ({ kind: 'stats' } & ThreadCounters) | { kind: 'stopped' };
+
+const NO_COUNTS: ThreadCounters = { received: 0, sent: 0, buffered: 0, dropped: 0 };
 
 /** Counters of a telemetry sender, as `/metrics` shows them. */
 export interface TelemetryStats {
@@ -54,10 +63,9 @@ export class TelemetryThread implements TelemetryStats {
   private timer?: NodeJS.Timeout;
   private stopping = false;
   private stopped?: () => void;
-  /** Usage records posted minus those the thread reported received. */
+  /** Usage records posted to the current thread (those it has not reported received are in flight). */
   private posted = 0;
-  private received = 0;
-  private thread = { sent: 0, buffered: 0, dropped: 0 };
+  private thread: ThreadCounters = NO_COUNTS;
   private droppedHere = 0;
   /** Sent by threads that ended. */
   private sentBefore = 0;
@@ -77,11 +85,15 @@ export class TelemetryThread implements TelemetryStats {
   }
 
   get buffered(): number {
-    return this.writer.size + (this.posted - this.received) + this.thread.buffered;
+    return this.writer.size + this.inFlight + this.thread.buffered;
   }
 
   get dropped(): number {
     return this.droppedHere + this.thread.dropped;
+  }
+
+  private get inFlight(): number {
+    return this.posted - this.thread.received;
   }
 
   start(): void {
@@ -127,12 +139,12 @@ export class TelemetryThread implements TelemetryStats {
       this.writer.forget();
       return;
     }
-    if (this.posted - this.received + batch.count > MAX_IN_FLIGHT) {
+    if (this.inFlight + batch.count > MAX_IN_FLIGHT) {
       // The records go, but never the strings: the thread's table must stay the writer's.
       this.droppedHere += batch.count;
       if (Date.now() - this.overflowLoggedAt > 60_000) {
         this.overflowLoggedAt = Date.now();
-        this.logger.warn('the telemetry thread is behind; usage records are being dropped', { inFlight: this.posted - this.received });
+        this.logger.warn('the telemetry thread is behind; usage records are being dropped', { inFlight: this.inFlight });
       }
       batch.count = 0;
       batch.data = new Float64Array(0);
@@ -152,17 +164,16 @@ export class TelemetryThread implements TelemetryStats {
     this.worker = worker;
     worker.on('message', (message: FromTelemetryThread) => {
       if (message.kind === 'stopped') return this.stopped?.();
-      this.received = message.received;
       this.thread = message;
     });
     worker.on('error', (error) => this.logger.error('telemetry thread failed', { error: error.message }));
     worker.on('exit', (code) => {
       if (this.stopping) return;
       // What it held is lost; the writer's string table starts again with the new thread.
-      this.droppedHere += this.thread.buffered + (this.posted - this.received) + this.thread.dropped;
+      this.droppedHere += this.thread.buffered + this.inFlight + this.thread.dropped;
       this.sentBefore += this.thread.sent;
-      this.thread = { sent: 0, buffered: 0, dropped: 0 };
-      this.posted = this.received = 0;
+      this.thread = NO_COUNTS;
+      this.posted = 0;
       this.worker = undefined;
       this.droppedHere += this.writer.take()?.count ?? 0;
       this.writer.forget();
