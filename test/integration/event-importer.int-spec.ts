@@ -116,6 +116,35 @@ describe('the importer', () => {
     expect((await store.readStream(stream)).map((e) => e.eventId)).toEqual([v1.eventId, v2.eventId]);
   });
 
+  it("imports a replicator transaction's records before it commits; the copies a retried transaction writes again are duplicates", async () => {
+    const topic = uniqueTopic('dc2.apim.events');
+    await createTopics(kafka, [{ topic }]);
+    const stream = uniqueStream();
+    const events = [1, 2, 3, 4].map((v) => dc2Event(stream, v));
+    const running = await run([topic]);
+    const producer = kafka.producer({ transactionalId: uniqueTopic('replicator-tx'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      // A session that wrote three events and failed before its commit...
+      const failed = await producer.transaction();
+      await failed.send({ topic, messages: events.slice(0, 3).map(encodeEvent) });
+      await eventually(async () => (await store.streamVersion(stream)) === 3);
+      await failed.abort();
+      // ...and the next session, which writes them again from the checkpoint, with the fourth.
+      const retried = await producer.transaction();
+      await retried.send({ topic, messages: events.map(encodeEvent) });
+      // Visible before this commit too; the commit only ends the test's transaction.
+      await eventually(async () => (await store.streamVersion(stream)) === 4 && running.importer.duplicates === 3);
+      await retried.commit();
+    } finally {
+      await producer.disconnect();
+      await running.stop();
+    }
+    expect((await store.readStream(stream)).map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
+    expect(running.importer.imported).toBe(4);
+    expect(running.importer.deadLettered).toBe(0);
+  });
+
   it('sends an invalid record to the DLQ with its reason and carries on', async () => {
     const topic = uniqueTopic('dc2.apim.events');
     await createTopics(kafka, [{ topic }]);
@@ -124,7 +153,10 @@ describe('the importer', () => {
     const bad = { ...dc2Event(uniqueStream(), 1), payload: { name: 'Bad', requestsPerMinute: -5, burst: 0, unlimited: false } };
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic, messages: [{ key: 'garbage', value: 'not json' }, encodeEvent(bad), encodeEvent(good)] });
+    await producer.send({
+      topic,
+      messages: [{ key: 'garbage', value: 'not json', headers: { 'apim.mirror.offset': '41' } }, encodeEvent(bad), encodeEvent(good)],
+    });
     await producer.disconnect();
 
     const running = await run([topic]);
@@ -133,7 +165,7 @@ describe('the importer', () => {
     expect((await store.readStream(stream)).map((e) => e.eventId)).toEqual([good.eventId]);
     expect(await store.streamVersion(bad.streamId)).toBe(0);
 
-    const letters: { reason: string; source: string }[] = [];
+    const letters: { reason: string; source: string; mirrorOffset?: string }[] = [];
     const consumer = kafka.consumer({ groupId: uniqueTopic('dlq-reader') });
     await consumer.connect();
     await consumer.subscribe({ topic: TOPICS.dlq, fromBeginning: true });
@@ -141,7 +173,11 @@ describe('the importer', () => {
       void consumer.run({
         eachMessage: async ({ message }) => {
           if (message.headers?.['dlq.source.topic']?.toString() !== topic) return;
-          letters.push({ reason: message.headers['dlq.reason']!.toString(), source: message.headers['dlq.source.offset']!.toString() });
+          letters.push({
+            reason: message.headers['dlq.reason']!.toString(),
+            source: message.headers['dlq.source.offset']!.toString(),
+            mirrorOffset: message.headers['apim.mirror.offset']?.toString(),
+          });
           if (letters.length === 2) resolve();
         },
       });
@@ -149,6 +185,8 @@ describe('the importer', () => {
     await consumer.disconnect();
     expect(letters.map((l) => l.source)).toEqual(['0', '1']);
     expect(letters[0].reason).toMatch(/json/i);
+    // The record's own headers are kept: a mirror's source offset tells two copies of one record apart from two records.
+    expect(letters[0].mirrorOffset).toBe('41');
     expect(letters[1].reason).toMatch(/requestsPerMinute/);
   });
 });

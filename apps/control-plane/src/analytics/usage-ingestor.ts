@@ -1,5 +1,5 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { decodeUsageRecord, DlqWriter, ensureTopics, JsonLogger, TOPICS, UsageRecord } from '@apim/events';
+import { deadLetterOf, decodeUsageRecord, DlqWriter, ensureTopics, JsonLogger, TOPICS, UsageRecord } from '@apim/events';
 import { Queryable } from '../infrastructure/event-store/event-store';
 
 export interface UsageIngestorOptions {
@@ -124,7 +124,9 @@ export class UsageIngestor {
       await this.ownProducer.connect();
       this.dlq = new DlqWriter(this.ownProducer, `analytics-${dc}`);
     }
-    this.consumer = kafka.consumer({ groupId: this.options.groupId ?? `analytics-${dc}`, maxWaitTimeInMs: 250 });
+    // Mirrors read uncommitted, as the importer reads them: a record of an aborted
+    // replicator transaction is written again by the next one, and counted once by its id.
+    this.consumer = kafka.consumer({ groupId: this.options.groupId ?? `analytics-${dc}`, maxWaitTimeInMs: 250, readUncommitted: true });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (batch) => this.onBatch(batch) });
@@ -192,7 +194,7 @@ export class UsageIngestor {
 
   private async deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string): Promise<void> {
     this.options.logger.warn('invalid usage record sent to the DLQ', { topic, partition, offset: message.offset, reason });
-    await this.dlq!.write({ sourceTopic: topic, partition, offset: message.offset, reason, key: message.key, value: message.value });
+    await this.dlq!.write(deadLetterOf(topic, partition, message, reason));
     this.deadLettered++;
   }
 }

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { DeadLetter, decodeEvent, ensureTopics, EventEnvelope, JsonLogger, PartitionOffsets, StreamOrdering } from '@apim/events';
+import {
+  DeadLetter,
+  deadLetterOf,
+  decodeEvent,
+  ensureTopics,
+  EventEnvelope,
+  JsonLogger,
+  PartitionOffsets,
+  StreamOrdering,
+} from '@apim/events';
 import { RoutingTable } from '../routing/routing-table';
 import { fenceOf, Fences } from './fences';
 import type { Positions, Snapshot } from './snapshot-store';
@@ -306,14 +315,7 @@ export class EventFeed {
       this.rejected++;
       this.options.logger.warn('invalid record sent to the DLQ', { topic, partition, offset: message.offset, reason: decoded.reason });
       await this.options
-        .deadLetter({
-          sourceTopic: topic,
-          partition,
-          offset: message.offset,
-          reason: decoded.reason,
-          key: message.key,
-          value: message.value,
-        })
+        .deadLetter(deadLetterOf(topic, partition, message, decoded.reason))
         .catch((error: Error) => this.options.logger.warn('could not write to the DLQ', { error: error.message }));
       this.processed(topic, partition, message.offset);
       return;

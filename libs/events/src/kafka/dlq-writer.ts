@@ -1,4 +1,4 @@
-import { Message, Producer } from 'kafkajs';
+import { IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 import { TOPICS } from '../topics';
 
 /** What went to the DLQ and why. The original bytes are kept so nothing is lost. */
@@ -9,6 +9,25 @@ export interface DeadLetter {
   reason: string;
   key: Buffer | null;
   value: Buffer | null;
+  /**
+   * The record's own headers, kept. A mirror's records carry their source
+   * offset (`apim.mirror.offset`): two letters of one record (a copy written
+   * again after an aborted replicator transaction) carry the same.
+   */
+  headers?: IHeaders;
+}
+
+/** The dead letter of a consumed record: where it was, why it was refused, and all of it. */
+export function deadLetterOf(topic: string, partition: number, message: KafkaMessage, reason: string): DeadLetter {
+  return {
+    sourceTopic: topic,
+    partition,
+    offset: message.offset,
+    reason,
+    key: message.key,
+    value: message.value,
+    headers: message.headers,
+  };
 }
 
 /**
@@ -32,6 +51,7 @@ export function deadLetterMessage(letter: DeadLetter, consumer: string): Message
     key: letter.key,
     value: letter.value,
     headers: {
+      ...letter.headers,
       'dlq.reason': letter.reason,
       'dlq.source.topic': letter.sourceTopic,
       'dlq.source.partition': String(letter.partition),

@@ -1,6 +1,7 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import {
+  deadLetterOf,
   decodeEvent,
   DlqWriter,
   ensureTopics,
@@ -104,6 +105,11 @@ export class EventImporter {
     this.consumer = this.options.kafka.consumer({
       groupId: this.options.groupId ?? `control-plane-importer-${this.options.dc}`,
       maxWaitTimeInMs: 100,
+      // A mirror's records are the source DC's committed events, whether or not
+      // the replicator's transaction that wrote them has committed yet: one that
+      // aborts is written again by the next, and the second copy is a duplicate.
+      // Waiting for commit markers only delayed every change (docs/architecture.md).
+      readUncommitted: true,
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
@@ -133,14 +139,7 @@ export class EventImporter {
     if (!decoded.ok) {
       this.deadLettered++;
       this.options.logger.warn('invalid record sent to the DLQ', { topic, partition, offset: message.offset, reason: decoded.reason });
-      await this.dlq.write({
-        sourceTopic: topic,
-        partition,
-        offset: message.offset,
-        reason: decoded.reason,
-        key: message.key,
-        value: message.value,
-      });
+      await this.dlq.write(deadLetterOf(topic, partition, message, decoded.reason));
       return;
     }
     const envelope = decoded.envelope;
