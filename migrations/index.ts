@@ -7,6 +7,7 @@ import { ReplicationStatus1732000000005 } from './1732000000005-replication-stat
 import { DivergentEvents1732000000006 } from './1732000000006-divergent-events';
 import { Conflicts1732000000007 } from './1732000000007-conflicts';
 import { ApiThrottlingPolicy1732000000008 } from './1732000000008-api-throttling-policy';
+import { ApplicationDeleted1732000000009 } from './1732000000009-application-deleted';
 
 /** Every migration, oldest first. Schema changes happen only here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   DivergentEvents1732000000006,
   Conflicts1732000000007,
   ApiThrottlingPolicy1732000000008,
+  ApplicationDeleted1732000000009,
 ];

@@ -150,6 +150,101 @@ describe('a control plane and a gateway of one DC', () => {
     expect((await byKey()).status).toBe(200);
   });
 
+  it("lets a developer delete an application: its key, client and token stop at the gateway, another application's go on, and it leaves the lists", async () => {
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    const context = `/deleted-${run}`;
+    const api = (
+      await cp.ok(
+        `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+        {
+          input: {
+            name: 'Deletions',
+            version: 'v1',
+            context,
+            upstreamUrls: [upstream.url],
+            operations: [
+              { method: 'GET', path: '/by-key', auth: 'apikey' },
+              { method: 'GET', path: '/by-token', auth: 'oauth2' },
+            ],
+          },
+        },
+        admin,
+      )
+    ).createApi;
+    await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id: api.id }, admin);
+    const developer = await cp.signUp(`deleting-dev-${run}`, 'a developer password');
+    const stranger = await cp.signUp(`stranger-dev-${run}`, 'a developer password');
+
+    const subscribedApp = async (name: string) => {
+      const { id } = (await cp.ok(`mutation($name: String!) { createApplication(input: { name: $name }) { id } }`, { name }, developer))
+        .createApplication;
+      await cp.ok(
+        `mutation($app: ID!, $api: ID!) { subscribe(applicationId: $app, apiId: $api, tier: "Gold") { id } }`,
+        { app: id, api: api.id },
+        developer,
+      );
+      const { key } = (await cp.ok(`mutation($app: ID!) { generateApiKey(applicationId: $app) { key } }`, { app: id }, developer))
+        .generateApiKey;
+      return { id, byKey: () => fetch(`${gateway.url}${context}/v1/by-key`, { headers: { apikey: key } }) };
+    };
+    const doomed = await subscribedApp('Doomed');
+    const kept = await subscribedApp('Kept');
+    const client = (
+      await cp.ok(
+        `mutation($app: ID!) { registerOAuthClient(applicationId: $app) { clientId clientSecret } }`,
+        { app: doomed.id },
+        developer,
+      )
+    ).registerOAuthClient;
+    const token = () =>
+      fetch(`${cp.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+      });
+    const { access_token: accessToken } = (await (await token()).json()) as { access_token: string };
+    const byToken = () => fetch(`${gateway.url}${context}/v1/by-token`, { headers: { authorization: `Bearer ${accessToken}` } });
+    await eventually(async () => {
+      expect([(await doomed.byKey()).status, (await byToken()).status, (await kept.byKey()).status]).toEqual([200, 200, 200]);
+    }, 60_000);
+
+    const remove = `mutation($app: ID!) { deleteApplication(applicationId: $app) }`;
+    expect((await cp.gql(remove, { app: doomed.id }, stranger)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await cp.ok(remove, { app: doomed.id }, developer)).deleteApplication).toBe(true);
+
+    await eventually(async () => {
+      const [key, bearer] = [await doomed.byKey(), await byToken()];
+      expect([key.status, await key.json(), bearer.status, await bearer.json()]).toEqual([
+        401,
+        expect.objectContaining({ error: 'REVOKED_CREDENTIALS' }),
+        401,
+        expect.objectContaining({ error: 'REVOKED_CREDENTIALS' }),
+      ]);
+    }, 30_000);
+    expect((await kept.byKey()).status).toBe(200);
+    const refused = await token();
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_client' });
+
+    // Nothing more can be done with it, deleting it again included.
+    for (const [operation, variables] of [
+      [remove, { app: doomed.id }],
+      [
+        `mutation($app: ID!, $api: ID!) { subscribe(applicationId: $app, apiId: $api, tier: "Gold") { id } }`,
+        { app: doomed.id, api: api.id },
+      ],
+      [`mutation($app: ID!) { generateApiKey(applicationId: $app) { key } }`, { app: doomed.id }],
+      [`mutation($app: ID!) { updateApplication(applicationId: $app, input: { name: "Back" }) { id } }`, { app: doomed.id }],
+    ] as const) {
+      const refusal = await cp.gql(operation, variables, developer);
+      expect(refusal.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'APPLICATION.NOT_FOUND' });
+    }
+    await eventually(async () => {
+      const lists = await cp.ok(`query { applications { name } subscriptions { applicationId status } }`, {}, developer);
+      expect(lists).toEqual({ applications: [{ name: 'Kept' }], subscriptions: [{ applicationId: kept.id, status: 'ACTIVE' }] });
+    }, 30_000);
+  });
+
   it("lets a publisher change a tier's rate and a developer their application's tier, and the gateway's rate limit follows", async () => {
     const admin = await cp.login(ADMIN.username, ADMIN.password);
     const tier = `Tunable${run}`;

@@ -14,6 +14,7 @@ import { ControlPlaneConfig } from './config/control-plane.config';
 import {
   CreateApplicationHandler,
   UpdateApplicationHandler,
+  DeleteApplicationHandler,
   SetSubscriptionBlockedHandler,
   SubscribeHandler,
   UnsubscribeHandler,
@@ -50,6 +51,7 @@ const COMMAND_HANDLERS = [
   UpdateThrottlingPolicyHandler,
   CreateApplicationHandler,
   UpdateApplicationHandler,
+  DeleteApplicationHandler,
   SubscribeHandler,
   UnsubscribeHandler,
   SetSubscriptionBlockedHandler,

@@ -72,8 +72,39 @@ export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicati
         data: { name: input.name, policy: input.policy, availablePolicies: await policyNames(this.db) },
       }),
     });
-    if (state.status === 'EMPTY') throw new Error('unreachable: an application stream after UpdateApplication');
+    if (state.status !== 'CREATED') throw new Error('unreachable: an application stream after UpdateApplication');
     return { id: applicationId, name: state.name, policy: state.policy, ownerId: state.ownerId, homeDc: before.events[0].originDc };
+  }
+}
+
+export class DeleteApplicationCommand extends Command<boolean> {
+  constructor(
+    readonly applicationId: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+/**
+ * Deletes an application: its owner or an ADMIN. One event; gateways,
+ * projections and the token endpoint derive the rest (subscriptions end, keys
+ * and OAuth2 clients are revoked, tokens are refused).
+ */
+@CommandHandler(DeleteApplicationCommand)
+export class DeleteApplicationHandler implements ICommandHandler<DeleteApplicationCommand> {
+  constructor(private readonly repository: AggregateRepository) {}
+
+  async execute({ applicationId, context }: DeleteApplicationCommand): Promise<boolean> {
+    await ownedApplication(this.repository, applicationId, context.user);
+    await this.repository.execute({
+      decider: applicationDecider,
+      streamId: applicationId,
+      streamType: 'application',
+      context,
+      command: { type: 'DeleteApplication', data: {} },
+    });
+    return true;
   }
 }
 

@@ -6,6 +6,7 @@ import { CommandContext, hasRole } from '../command-side/command-context';
 import { RequestContext } from '../graphql/request-context';
 import {
   CreateApplicationCommand,
+  DeleteApplicationCommand,
   SetSubscriptionBlockedCommand,
   SubscribeCommand,
   UnsubscribeCommand,
@@ -34,6 +35,18 @@ export class DevportalResolver {
     @RequestContext() context: CommandContext,
   ): Promise<Application> {
     return this.commands.execute(new UpdateApplicationCommand(applicationId, input, context));
+  }
+
+  @Authorized('DEVELOPER', 'ADMIN')
+  @Mutation(() => Boolean, {
+    description:
+      'Deletes an application (its owner or an ADMIN): its subscriptions end, its API keys and OAuth2 clients are revoked and its tokens refused, at every gateway',
+  })
+  deleteApplication(
+    @Args('applicationId', { type: () => ID }) applicationId: string,
+    @RequestContext() context: CommandContext,
+  ): Promise<boolean> {
+    return this.commands.execute(new DeleteApplicationCommand(applicationId, context));
   }
 
   @Authorized('DEVELOPER', 'ADMIN')
@@ -82,7 +95,7 @@ export class DevportalResolver {
   async applications(@RequestContext() context: CommandContext): Promise<Application[]> {
     const all = hasRole(context.user, 'ADMIN');
     const rows = (await this.db.query(
-      `SELECT id, name, policy, owner_id AS "ownerId", home_dc AS "homeDc" FROM rm_applications ${all ? '' : 'WHERE owner_id = $1'} ORDER BY created_at, id LIMIT 1000`,
+      `SELECT id, name, policy, owner_id AS "ownerId", home_dc AS "homeDc" FROM rm_applications WHERE deleted_at IS NULL ${all ? '' : 'AND owner_id = $1'} ORDER BY created_at, id LIMIT 1000`,
       all ? [] : [context.user!.userId],
     )) as Application[];
     return rows;
@@ -98,7 +111,7 @@ export class DevportalResolver {
     return (await this.db.query(
       `SELECT s.id, s.application_id AS "applicationId", s.api_id AS "apiId", s.tier, s.status
          FROM rm_subscriptions s JOIN rm_applications a ON a.id = s.application_id
-        WHERE ($1::text IS NULL OR a.owner_id = $1) AND ($2::text IS NULL OR s.application_id = $2)
+        WHERE a.deleted_at IS NULL AND ($1::text IS NULL OR a.owner_id = $1) AND ($2::text IS NULL OR s.application_id = $2)
         ORDER BY s.updated_at, s.id LIMIT 1000`,
       [all ? null : context.user!.userId, applicationId ?? null],
     )) as Subscription[];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Header, Headers, HttpCode, HttpException, Post } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { oauthClientDecider } from '@apim/domain';
+import { applicationDecider, oauthClientDecider } from '@apim/domain';
 import { AggregateRepository } from '../command-side/aggregate-repository';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { GATEWAY_AUDIENCE, safeEqualHex, sha256Hex, signJwt } from '@apim/events';
@@ -39,6 +39,9 @@ export class OAuth2Controller {
     const { state } = await this.repository.load(oauthClientDecider, clientId, this.db);
     if (state.status !== 'ACTIVE' || !safeEqualHex(sha256Hex(clientSecret), state.secretHash))
       throw new OAuthError(401, 'invalid_client', 'Unknown client, wrong secret or revoked client');
+    // A deleted application's clients are revoked with it (its event is the record; the client's stream says nothing).
+    if ((await this.repository.load(applicationDecider, state.applicationId, this.db)).state.status !== 'CREATED')
+      throw new OAuthError(401, 'invalid_client', 'The application of this client has been deleted');
 
     const now = Math.floor(Date.now() / 1000);
     const ttl = this.config.OAUTH_TOKEN_TTL_SECONDS;

@@ -98,6 +98,8 @@ function checkBearer(header: string | undefined, table: RoutingTable, options: C
     return refuse(401, 'INVALID_CREDENTIALS', 'the bearer token lacks the jti or application_id claim');
   }
   if (table.isTokenRevoked(jti)) return refuse(401, 'REVOKED_CREDENTIALS', 'the bearer token has been revoked');
+  if (table.isApplicationDeleted(applicationId))
+    return refuse(401, 'REVOKED_CREDENTIALS', 'the application of this token has been deleted');
   if (typeof clientId === 'string' && table.oauthClient(clientId)?.revoked) {
     return refuse(401, 'REVOKED_CREDENTIALS', 'the OAuth2 client of this token has been revoked');
   }

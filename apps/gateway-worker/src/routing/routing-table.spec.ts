@@ -135,6 +135,58 @@ describe('the routing table', () => {
     expect(table.apply(event('application.updated', randomUUID(), { name: 'Ghost', policy: 'Gold' }))).toBe('ignored');
   });
 
+  it('takes away everything a deleted application called with, also what arrives for it later, and keeps that through a snapshot', () => {
+    const table = new RoutingTable();
+    const [app, other, api] = [randomUUID(), randomUUID(), randomUUID()];
+    table.apply(event('application.created', app, { ownerId: 'user:dev', name: 'Shop', policy: 'Gold' }));
+    table.apply(event('application.created', other, { ownerId: 'user:dev', name: 'Other', policy: 'Gold' }));
+    for (const application of [app, other]) {
+      table.apply(event('subscription.created', `sub:${application}:${api}`, { applicationId: application, apiId: api, tier: 'Gold' }));
+      table.apply(
+        event('apikey.generated', randomUUID(), {
+          applicationId: application,
+          keyHash: sha256Hex(application),
+          prefix: 'ak_1',
+          expiresAt: null,
+        }),
+      );
+      table.apply(event('oauth-client.registered', `client-${application}`, { applicationId: application, secretHash: sha256Hex('s') }));
+    }
+
+    expect(table.apply(event('application.deleted', app, {}))).toBe('applied');
+    expect(table.application(app)).toBeUndefined();
+    expect(table.isApplicationDeleted(app)).toBe(true);
+    expect(table.subscription(app, api)).toBeUndefined();
+    expect(table.apiKey(sha256Hex(app))?.revoked).toBe(true);
+    expect(table.oauthClient(`client-${app}`)?.revoked).toBe(true);
+    // Another application keeps everything.
+    expect(table.isApplicationDeleted(other)).toBe(false);
+    expect(table.subscription(other, api)?.state).toBe('ACTIVE');
+    expect(table.apiKey(sha256Hex(other))?.revoked).toBe(false);
+    expect(table.oauthClient(`client-${other}`)?.revoked).toBe(false);
+
+    // Another DC's concurrent writes for the deleted application arrive afterwards: inert.
+    const lateApi = randomUUID();
+    expect(table.apply(event('subscription.created', `sub:${app}:${lateApi}`, { applicationId: app, apiId: lateApi, tier: 'Gold' }))).toBe(
+      'ignored',
+    );
+    expect(table.subscription(app, lateApi)).toBeUndefined();
+    table.apply(
+      event('apikey.generated', randomUUID(), { applicationId: app, keyHash: sha256Hex('late'), prefix: 'ak_2', expiresAt: null }),
+    );
+    expect(table.apiKey(sha256Hex('late'))?.revoked).toBe(true);
+    table.apply(event('oauth-client.registered', `late-${app}`, { applicationId: app, secretHash: sha256Hex('s') }));
+    expect(table.oauthClient(`late-${app}`)?.revoked).toBe(true);
+
+    const restored = RoutingTable.fromState(JSON.parse(JSON.stringify(table.toState())));
+    expect(restored.isApplicationDeleted(app)).toBe(true);
+    expect(restored.digest()).toBe(table.digest());
+    const lateAgain = randomUUID();
+    expect(
+      restored.apply(event('subscription.created', `sub:${app}:${lateAgain}`, { applicationId: app, apiId: lateAgain, tier: 'Gold' })),
+    ).toBe('ignored');
+  });
+
   it('forgets token revocations once the tokens have expired', () => {
     const table = new RoutingTable();
     table.apply(

@@ -78,6 +78,8 @@ export interface RoutingTableState {
   streamEpochs?: [streamId: string, epoch: number][];
   /** First event of each stream whose id two DCs can create alike (absent in snapshots of older gateways). */
   streamFirsts?: [streamId: string, first: { eventId: string; originDc: string }][];
+  /** Ids of deleted applications: what arrives for one later (another DC's concurrent write) stays inert (absent in snapshots of older gateways). */
+  deletedApplications?: string[];
   region: { primary: string | null; epoch: number };
   lastEventAt: string | null;
 }
@@ -105,6 +107,7 @@ export class RoutingTable {
   private maxContextDepth = 1;
   private readonly policies = new Map<string, Policy>();
   private readonly applications = new Map<string, ApplicationEntry>();
+  private readonly deletedApplications = new Set<string>();
   private readonly subscriptionsByStream = new Map<string, SubscriptionEntry>();
   /** By application, then API: keys the table already holds, so a lookup builds no string. */
   private readonly subscriptions = new Map<string, Map<string, SubscriptionEntry>>();
@@ -183,6 +186,10 @@ export class RoutingTable {
     return this.applications.get(id);
   }
 
+  isApplicationDeleted(applicationId: string): boolean {
+    return this.deletedApplications.has(applicationId);
+  }
+
   subscription(applicationId: string, apiId: string): SubscriptionEntry | undefined {
     return this.subscriptions.get(applicationId)?.get(apiId);
   }
@@ -251,6 +258,7 @@ export class RoutingTable {
       streamVersions: [...this.streamVersions.entries()],
       streamEpochs: [...this.streamEpochs.entries()],
       streamFirsts: [...this.streamFirsts.entries()],
+      deletedApplications: [...this.deletedApplications],
       region: { ...this.region },
       lastEventAt: this.lastEventAt,
     };
@@ -272,6 +280,7 @@ export class RoutingTable {
     for (const [streamId, version] of state.streamVersions) table.streamVersions.set(streamId, version);
     for (const [streamId, epoch] of state.streamEpochs ?? []) table.streamEpochs.set(streamId, epoch);
     for (const [streamId, first] of state.streamFirsts ?? []) table.streamFirsts.set(streamId, first);
+    for (const id of state.deletedApplications ?? []) table.deletedApplications.add(id);
     table.region = { ...state.region };
     table.lastEventAt = state.lastEventAt;
     return table;
@@ -296,6 +305,7 @@ export class RoutingTable {
     feed(byFirst(state.signingKeys));
     feed(byFirst(state.revokedTokens));
     feed(byFirst(state.streamVersions));
+    feed([...(state.deletedApplications ?? [])].sort());
     feed(state.region);
     return hash.digest('hex');
   }
@@ -340,9 +350,13 @@ export class RoutingTable {
         this.applications.set(event.streamId, { id: event.streamId, policy: event.payload.policy });
         return 'applied';
       }
+      case 'application.deleted':
+        this.deleteApplication(event.streamId);
+        return 'applied';
       case 'subscription.created': {
         if (!isEventOf(event, 'subscription.created')) return 'ignored';
         const { applicationId, apiId, tier } = event.payload;
+        if (this.deletedApplications.has(applicationId)) return 'ignored';
         this.putSubscription(event.streamId, { applicationId, apiId, tier, state: 'ACTIVE' });
         return 'applied';
       }
@@ -366,7 +380,7 @@ export class RoutingTable {
           keyId: event.streamId,
           applicationId,
           expiresAt: expiresAt === null ? null : Date.parse(expiresAt),
-          revoked: false,
+          revoked: this.deletedApplications.has(applicationId),
         });
         this.apiKeyHashById.set(event.streamId, keyHash);
         return 'applied';
@@ -380,7 +394,12 @@ export class RoutingTable {
       }
       case 'oauth-client.registered': {
         if (!isEventOf(event, 'oauth-client.registered')) return 'ignored';
-        this.oauthClients.set(event.streamId, { clientId: event.streamId, applicationId: event.payload.applicationId, revoked: false });
+        const { applicationId } = event.payload;
+        this.oauthClients.set(event.streamId, {
+          clientId: event.streamId,
+          applicationId,
+          revoked: this.deletedApplications.has(applicationId),
+        });
         return 'applied';
       }
       case 'oauth-client.revoked': {
@@ -492,6 +511,22 @@ export class RoutingTable {
     const ids = this.routes.get(key)?.filter((id) => id !== api.id);
     if (!ids || ids.length === 0) this.routes.delete(key);
     else this.routes.set(key, ids);
+  }
+
+  /**
+   * An application's deletion takes everything it called with: its
+   * subscriptions go, its keys and OAuth2 clients are marked revoked (a caller
+   * is told "revoked"), and its tokens are refused (`isApplicationDeleted`).
+   * A pass over all keys and clients: deletions are rare.
+   */
+  private deleteApplication(applicationId: string): void {
+    this.deletedApplications.add(applicationId);
+    this.applications.delete(applicationId);
+    for (const [streamId, entry] of this.subscriptionsByStream)
+      if (entry.applicationId === applicationId) this.subscriptionsByStream.delete(streamId);
+    this.subscriptions.delete(applicationId);
+    for (const key of this.apiKeys.values()) if (key.applicationId === applicationId) key.revoked = true;
+    for (const client of this.oauthClients.values()) if (client.applicationId === applicationId) client.revoked = true;
   }
 
   private putSubscription(streamId: string, entry: SubscriptionEntry): void {

@@ -81,8 +81,30 @@ describe('UpdateApplication', () => {
   });
 });
 
+describe('DeleteApplication', () => {
+  const deleteApplication = { type: 'DeleteApplication' as const, data: {} };
+  const deleted: ApplicationEvent = { type: 'application.deleted', data: {} };
+
+  it('deletes an application', () => {
+    given(applicationDecider, [created]).when(deleteApplication).then([deleted]);
+  });
+
+  it('finds no application that never was, or that was deleted: not twice, not updated, not created again under its id', () => {
+    given(applicationDecider, []).when(deleteApplication).thenThrows('APPLICATION.NOT_FOUND');
+    given(applicationDecider, [created, deleted]).when(deleteApplication).thenThrows('APPLICATION.NOT_FOUND');
+    given(applicationDecider, [created, deleted])
+      .when({ type: 'UpdateApplication', data: { name: 'Again', availablePolicies: ['Gold'] } })
+      .thenThrows('APPLICATION.NOT_FOUND');
+    given(applicationDecider, [created, deleted]).when(createApplication()).thenThrows('APPLICATION.ALREADY_EXISTS');
+  });
+});
+
 describe('Application evolve', () => {
   it('is a fold: rebuilding state from the emitted events gives the same state', () => {
     expect(expectReplayToRebuildState(applicationDecider, [createApplication()])).toEqual({ ...created.data, status: 'CREATED' });
+    expect(expectReplayToRebuildState(applicationDecider, [createApplication(), { type: 'DeleteApplication', data: {} }])).toEqual({
+      ...created.data,
+      status: 'DELETED',
+    });
   });
 });

@@ -31,10 +31,16 @@ export interface ApplicationUpdatedData {
   policy: string;
 }
 
-export type ApplicationCommand = Message<'CreateApplication', CreateApplicationData> | Message<'UpdateApplication', UpdateApplicationData>;
+export type ApplicationCommand =
+  | Message<'CreateApplication', CreateApplicationData>
+  | Message<'UpdateApplication', UpdateApplicationData>
+  | Message<'DeleteApplication', Record<string, never>>;
 export type ApplicationEvent =
-  Message<'application.created', ApplicationCreatedData> | Message<'application.updated', ApplicationUpdatedData>;
-export type ApplicationState = { status: 'EMPTY' } | (ApplicationCreatedData & { status: 'CREATED' });
+  | Message<'application.created', ApplicationCreatedData>
+  | Message<'application.updated', ApplicationUpdatedData>
+  | Message<'application.deleted', Record<string, never>>;
+/** A deleted application keeps its last name, owner and tier (for the record); nothing may be done with it. */
+export type ApplicationState = { status: 'EMPTY' } | (ApplicationCreatedData & { status: 'CREATED' | 'DELETED' });
 
 export const APPLICATION_NAME_MAX_LENGTH = 100;
 
@@ -48,6 +54,9 @@ export function decide(command: ApplicationCommand, state: ApplicationState): Ap
       return create(command.data, state);
     case 'UpdateApplication':
       return update(command.data, state);
+    case 'DeleteApplication':
+      assertLive(state);
+      return [{ type: 'application.deleted', data: {} }];
     default:
       return unreachable(command);
   }
@@ -63,13 +72,18 @@ function create(data: CreateApplicationData, state: ApplicationState): Applicati
 
 /** The same name and tier again records nothing (a retried request stays harmless). */
 function update(data: UpdateApplicationData, state: ApplicationState): ApplicationEvent[] {
-  if (state.status === 'EMPTY') throw DomainError.notFound('APPLICATION.NOT_FOUND', 'No such application');
+  assertLive(state);
   const name = data.name === undefined ? state.name : typeof data.name === 'string' ? data.name.trim() : '';
   const policy = data.policy ?? state.policy;
   const check = new InputCheck().require(data.name !== undefined || data.policy !== undefined, 'name', 'give a new name or a new policy');
   requireNameAndPolicy(check, name, data.policy ?? null, data.availablePolicies).throwIfAny('APPLICATION.INVALID_INPUT');
   if (name === state.name && policy === state.policy) return [];
   return [{ type: 'application.updated', data: { name, policy } }];
+}
+
+/** A deleted application is not found, as one that never was: its id is never reused. */
+function assertLive(state: ApplicationState): asserts state is ApplicationCreatedData & { status: 'CREATED' } {
+  if (state.status !== 'CREATED') throw DomainError.notFound('APPLICATION.NOT_FOUND', 'No such application');
 }
 
 /** An application's name, and its tier unless `policy` is null (not changing; the tier must exist), as created and as updated. */
@@ -85,6 +99,8 @@ export function evolve(state: ApplicationState, event: ApplicationEvent): Applic
       return { ...event.data, status: 'CREATED' };
     case 'application.updated':
       return state.status === 'EMPTY' ? state : { ...state, name: event.data.name, policy: event.data.policy };
+    case 'application.deleted':
+      return state.status === 'EMPTY' ? state : { ...state, status: 'DELETED' };
     default:
       return unreachable(event);
   }

@@ -89,6 +89,7 @@ const CASES: Record<EventType, { valid: object; invalid: [string, object, string
     valid: { ownerId: 'user:alice', name: 'Shop', policy: 'Unlimited' },
     invalid: [['an owner that is not a string', { ownerId: 5, name: 'Shop', policy: 'Gold' }, 'payload.ownerId: must be a string']],
   },
+  'application.deleted': { valid: {}, invalid: [['any field', { name: 'Shop' }, 'payload.name: is not allowed']] },
   'subscription.created': {
     valid: { applicationId: '0190a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7b', apiId: '0190a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7c', tier: 'Gold' },
     invalid: [['no tier', { applicationId: 'a', apiId: 'b' }, 'payload.tier: must be a string']],

@@ -8,6 +8,7 @@ import { ApiRetiredV1 } from './api/api-retired.event';
 import { ApiUnblockedV1 } from './api/api-unblocked.event';
 import { ApiUpdatedV1 } from './api/api-updated.event';
 import { ApplicationCreatedV1 } from './application/application-created.event';
+import { ApplicationDeletedV1 } from './application/application-deleted.event';
 import { ApplicationUpdatedV1 } from './application/application-updated.event';
 import { ApikeyGeneratedV1 } from './credentials/apikey-generated.event';
 import { ApikeyRevokedV1 } from './credentials/apikey-revoked.event';
@@ -38,6 +39,7 @@ export * from './api/api-unblocked.event';
 export * from './api/api-updated.event';
 export * from './api/operation';
 export * from './application/application-created.event';
+export * from './application/application-deleted.event';
 export * from './application/application-updated.event';
 export * from './credentials/apikey-generated.event';
 export * from './credentials/apikey-revoked.event';
@@ -90,6 +92,7 @@ export const EVENT_CATALOGUE = {
   'policy.updated': { streamType: 'policy', current: 1, versions: { 1: PolicyUpdatedV1 } },
   'application.created': { streamType: 'application', current: 1, versions: { 1: ApplicationCreatedV1 } },
   'application.updated': { streamType: 'application', current: 1, versions: { 1: ApplicationUpdatedV1 } },
+  'application.deleted': { streamType: 'application', current: 1, versions: { 1: ApplicationDeletedV1 } },
   'subscription.created': { streamType: 'subscription', current: 1, versions: { 1: SubscriptionCreatedV1 } },
   'subscription.blocked': { streamType: 'subscription', current: 1, versions: { 1: SubscriptionBlockedV1 } },
   'subscription.unblocked': { streamType: 'subscription', current: 1, versions: { 1: SubscriptionUnblockedV1 } },
