@@ -53,15 +53,14 @@ describe('a control plane and a gateway of one DC', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('lets a publisher block and unblock a subscription, and a developer revoke an OAuth2 client, each in effect at the gateway', async () => {
-    const admin = await cp.login(ADMIN.username, ADMIN.password);
-    const context = `/blocks-${run}`;
+  /** A published API at `context` v1 with `GET /by-key` (API key) and `GET /by-token` (OAuth2), on the test upstream. */
+  async function publishKeyAndTokenApi(name: string, context: string, admin: string): Promise<{ id: string }> {
     const api = (
       await cp.ok(
         `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
         {
           input: {
-            name: 'Blocks',
+            name,
             version: 'v1',
             context,
             upstreamUrls: [upstream.url],
@@ -75,6 +74,13 @@ describe('a control plane and a gateway of one DC', () => {
       )
     ).createApi;
     await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id: api.id }, admin);
+    return api;
+  }
+
+  it('lets a publisher block and unblock a subscription, and a developer revoke an OAuth2 client, each in effect at the gateway', async () => {
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    const context = `/blocks-${run}`;
+    const api = await publishKeyAndTokenApi('Blocks', context, admin);
     await cp.signUp(`pub-${run}`, 'a publisher password');
     await cp.ok(`mutation($u: String!) { grantRole(username: $u, role: PUBLISHER) { username } }`, { u: `pub-${run}` }, admin);
     const publisher = await cp.login(`pub-${run}`, 'a publisher password');
@@ -153,25 +159,7 @@ describe('a control plane and a gateway of one DC', () => {
   it("lets a developer delete an application: its key, client and token stop at the gateway, another application's go on, and it leaves the lists", async () => {
     const admin = await cp.login(ADMIN.username, ADMIN.password);
     const context = `/deleted-${run}`;
-    const api = (
-      await cp.ok(
-        `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
-        {
-          input: {
-            name: 'Deletions',
-            version: 'v1',
-            context,
-            upstreamUrls: [upstream.url],
-            operations: [
-              { method: 'GET', path: '/by-key', auth: 'apikey' },
-              { method: 'GET', path: '/by-token', auth: 'oauth2' },
-            ],
-          },
-        },
-        admin,
-      )
-    ).createApi;
-    await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id: api.id }, admin);
+    const api = await publishKeyAndTokenApi('Deletions', context, admin);
     const developer = await cp.signUp(`deleting-dev-${run}`, 'a developer password');
     const stranger = await cp.signUp(`stranger-dev-${run}`, 'a developer password');
 
