@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { ensureTopics, TOPICS } from '@apim/events';
 import { KafkaCluster } from '../../tools/infra/kafka-cluster';
 import { createTopics } from '../support/kafka';
 
@@ -79,3 +80,30 @@ function pidAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** Topics take the brokers' replication factor: a production cluster's `default.replication.factor`, not a hard-coded 1. */
+describe('topics the apps create', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'apim-rf-'));
+  // One broker that wants three copies of every new topic: a creation that took the brokers' default must fail.
+  const cluster = new KafkaCluster({ name: 'rf3', dataDir, heap: '256m', brokerProperties: { 'default.replication.factor': '3' } });
+
+  afterAll(async () => {
+    await cluster.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("take the brokers' default.replication.factor, and a refusal names the topics and the reason", async () => {
+    await cluster.start();
+    const kafka = new Kafka({ clientId: 'rf-test', brokers: [cluster.brokers], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const refusal = ensureTopics(admin, [TOPICS.events, TOPICS.dlq]);
+      await expect(refusal).rejects.toThrow(/cannot create Kafka topics apim\.events, apim\.events\.dlq: INVALID_REPLICATION_FACTOR/);
+      await expect(refusal).rejects.toThrow(/default\.replication\.factor/);
+      expect(await admin.listTopics()).not.toContain(TOPICS.events);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});

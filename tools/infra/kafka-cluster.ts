@@ -30,6 +30,8 @@ export interface KafkaClusterOptions {
    * plaintext: the broker's certificate (see kafka-tls.ts) and its users.
    */
   saslSsl?: { tls: BrokerCertificates; users: Record<string, string> };
+  /** More `server.properties` lines, after (and over) ours, e.g. `{ 'default.replication.factor': '3' }`. */
+  brokerProperties?: Record<string, string>;
 }
 
 /** A broker's TLS material: PKCS12 key and trust stores, their password, and the CA certificate clients trust (PEM). */
@@ -274,6 +276,7 @@ export class KafkaCluster {
       'background.threads=2',
       'log.cleaner.threads=1',
       'log.cleaner.dedupe.buffer.size=8388608',
+      ...Object.entries(this.options.brokerProperties ?? {}).map(([name, value]) => `${name}=${value}`),
       '',
     ].join('\n');
   }

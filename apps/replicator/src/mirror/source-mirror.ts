@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
-import { JsonLogger, MIRROR_HEADERS, mirrorTopic, topicConfig } from '@apim/events';
+import { createTopicsAsBrokersDefault, JsonLogger, MIRROR_HEADERS, mirrorTopic, topicConfig } from '@apim/events';
 import { MirrorProgress } from './mirror-progress';
 
 export interface SourceMirrorOptions {
@@ -567,15 +567,14 @@ export class SourceMirror {
     const mirrors = [...layout].map(([topic, count]) => ({ topic, mirror: mirrorTopic(this.options.source, topic), count }));
     const missing = mirrors.filter(({ mirror }) => !existing.has(mirror));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map(({ mirror, count }) => ({
+      await createTopicsAsBrokersDefault(
+        admin,
+        missing.map(({ mirror, count }) => ({
           topic: mirror,
           numPartitions: count,
-          replicationFactor: 1,
           configEntries: topicConfig(mirror)?.configEntries ?? [],
         })),
-      });
+      );
     }
     const present = mirrors.filter(({ mirror }) => existing.has(mirror));
     if (present.length === 0) return;

@@ -1,4 +1,4 @@
-import { Admin, Kafka, logLevel, LogEntry } from 'kafkajs';
+import { Admin, ITopicConfig, Kafka, logLevel, LogEntry } from 'kafkajs';
 import { JsonLogger } from '../runtime/logger';
 import { topicConfig } from '../topics';
 import type { KafkaSecurity } from './kafka-security';
@@ -36,17 +36,39 @@ export function createKafka(options: { brokers: string[]; clientId: string; logg
 /**
  * Creates the topics that do not exist yet, with the partitions and configs of
  * TOPIC_CONFIGS (mirrors take their base topic's). Topics are never auto-created.
+ * Their replication factor is the brokers' `default.replication.factor` (and
+ * `min.insync.replicas` theirs too): set those on a production cluster, where
+ * one copy of `apim.events` would be the whole history on one disk.
  */
 export async function ensureTopics(admin: Admin, topics: string[]): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((topic) => !existing.has(topic));
   if (missing.length === 0) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((topic) => {
+  await createTopicsAsBrokersDefault(
+    admin,
+    missing.map((topic) => {
       const config = topicConfig(topic);
       if (!config) throw new Error(`no configuration for topic ${topic}`);
-      return { topic, numPartitions: config.numPartitions, replicationFactor: 1, configEntries: config.configEntries };
+      return { topic, numPartitions: config.numPartitions, configEntries: config.configEntries };
     }),
-  });
+  );
+}
+
+/**
+ * Creates topics with the brokers' default replication factor (`-1`, Kafka
+ * 2.4+), saying which topics and why when the cluster refuses them (e.g. a
+ * default replication factor above its number of brokers).
+ */
+export async function createTopicsAsBrokersDefault(admin: Admin, topics: Omit<ITopicConfig, 'replicationFactor'>[]): Promise<void> {
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ ...topic, replicationFactor: -1 })) });
+  } catch (error) {
+    const causes = ((error as { errors?: { type?: string; message?: string }[] }).errors ?? [])
+      .map((cause) => `${cause.type ?? 'error'}: ${cause.message ?? ''}`.trim())
+      .filter((cause, i, all) => all.indexOf(cause) === i);
+    throw new Error(
+      `cannot create Kafka topics ${topics.map((t) => t.topic).join(', ')}: ${causes.length > 0 ? causes.join('; ') : (error as Error).message} ` +
+        "(their replication factor is the brokers' default.replication.factor)",
+    );
+  }
 }
