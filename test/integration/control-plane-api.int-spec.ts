@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { EventEnvelope, TOPICS } from '@apim/events';
 import { ControlPlane, GqlResult } from '../support/control-plane';
 import { TestDatabase } from '../support/databases';
+import { eventually } from '../support/gateway';
 import { expectPerStreamOrder, readTopicUntil } from '../support/events';
 import { testKafka } from '../support/kafka';
 import { testBrokers } from '../support/test-env';
@@ -333,6 +334,49 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
     expect(codeOf(await me(token))).toBe('UNAUTHENTICATED');
     const again = await cp.login('dee.deactivated', 'deactivated-password-1');
     expect((await cp.ok(`{ me { username } }`, {}, again)).me).toEqual({ username: 'dee.deactivated' });
+  });
+
+  it('pages through a list with first and after, and names a bad first or after', async () => {
+    const developer = await cp.signUp('paula.pager', 'pager-password-123');
+    const names = ['Page A', 'Page B', 'Page C', 'Page D', 'Page E'];
+    const ids: string[] = [];
+    for (const name of names)
+      ids.push(
+        (await cp.ok(`mutation($n: String!) { createApplication(input: { name: $n }) { id } }`, { n: name }, developer)).createApplication
+          .id,
+      );
+    const list = `query($first: Int, $after: ID) { applications(first: $first, after: $after) { id name } }`;
+    await eventually(async () => expect((await cp.ok(list, {}, developer)).applications).toHaveLength(names.length));
+
+    /** Every page of `field`, `first` rows at a time, as the rows' names (or ids). */
+    const pagesOf = async (field: 'applications' | 'apis', first: number, bearer: string) => {
+      const pages: string[][] = [];
+      for (let after: string | undefined; ;) {
+        const page = (
+          await cp.ok(`query($first: Int, $after: ID) { ${field}(first: $first, after: $after) { id name } }`, { first, after }, bearer)
+        )[field] as { id: string; name: string }[];
+        if (page.length === 0) return pages;
+        pages.push(page.map((row) => (field === 'apis' ? row.id : row.name)));
+        after = page[page.length - 1].id;
+      }
+    };
+    expect(await pagesOf('applications', 2, developer)).toEqual([['Page A', 'Page B'], ['Page C', 'Page D'], ['Page E']]);
+    // Without first, everything up to the limit: as before paging existed.
+    expect((await cp.ok(list, {}, developer)).applications.map((a: { id: string }) => a.id)).toEqual(ids);
+
+    for (const [variables, field] of [
+      [{ first: 0 }, 'first'],
+      [{ first: 1001 }, 'first'],
+      [{ after: 'no-such-application' }, 'after'],
+    ] as const) {
+      const refused = await cp.gql(list, variables, developer);
+      expect([codeOf(refused), refused.errors?.[0].extensions?.fields]).toEqual(['BAD_USER_INPUT', [field]]);
+    }
+    // The other paged lists take the same arguments: one API at a time gives the whole list, in its order.
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    const allApis = ((await cp.ok(`{ apis { id } }`, {}, admin)).apis as { id: string }[]).map((api) => [api.id]);
+    expect(await pagesOf('apis', 1, admin)).toEqual(allApis);
+    expect((await cp.ok(`{ subscriptions(first: 1) { id } }`, {}, developer)).subscriptions).toEqual([]);
   });
 
   it('refuses every mutation on a standby with READ_ONLY_REGION naming the primary, and still answers queries', async () => {

@@ -3,6 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { Authorized } from '../auth/roles.guard';
 import { CommandContext, hasRole } from '../command-side/command-context';
+import { keysetPage, PageRequest } from '../graphql/paging';
 import { RequestContext } from '../graphql/request-context';
 import {
   CreateApplicationCommand,
@@ -91,29 +92,36 @@ export class DevportalResolver {
   }
 
   @Authorized()
-  @Query(() => [Application], { description: 'Your applications (an ADMIN sees all)' })
-  async applications(@RequestContext() context: CommandContext): Promise<Application[]> {
-    const all = hasRole(context.user, 'ADMIN');
-    const rows = (await this.db.query(
-      `SELECT id, name, policy, owner_id AS "ownerId", home_dc AS "homeDc" FROM rm_applications WHERE deleted_at IS NULL ${all ? '' : 'AND owner_id = $1'} ORDER BY created_at, id LIMIT 1000`,
-      all ? [] : [context.user!.userId],
+  @Query(() => [Application], { description: 'Your applications (an ADMIN sees all), oldest first, a page at a time' })
+  async applications(@RequestContext() context: CommandContext, @Args() request: PageRequest): Promise<Application[]> {
+    const params: unknown[] = [hasRole(context.user, 'ADMIN') ? null : context.user!.userId];
+    const page = await keysetPage(this.db, request, { table: 'rm_applications', alias: 'a', sortColumn: 'created_at' }, params);
+    return (await this.db.query(
+      `SELECT id, name, policy, owner_id AS "ownerId", home_dc AS "homeDc" FROM rm_applications a
+        WHERE deleted_at IS NULL AND ($1::text IS NULL OR owner_id = $1) AND ${page.condition}
+        ORDER BY created_at, id ${page.limit}`,
+      params,
     )) as Application[];
-    return rows;
   }
 
   @Authorized()
-  @Query(() => [Subscription], { description: 'Subscriptions of your applications (an ADMIN sees all)' })
+  @Query(() => [Subscription], {
+    description: 'Subscriptions of your applications (an ADMIN sees all), least recently changed first, a page at a time',
+  })
   async subscriptions(
     @RequestContext() context: CommandContext,
+    @Args() request: PageRequest,
     @Args('applicationId', { type: () => ID, nullable: true }) applicationId?: string,
   ): Promise<Subscription[]> {
-    const all = hasRole(context.user, 'ADMIN');
+    const params: unknown[] = [hasRole(context.user, 'ADMIN') ? null : context.user!.userId, applicationId ?? null];
+    const page = await keysetPage(this.db, request, { table: 'rm_subscriptions', alias: 's', sortColumn: 'updated_at' }, params);
     return (await this.db.query(
       `SELECT s.id, s.application_id AS "applicationId", s.api_id AS "apiId", s.tier, s.status
          FROM rm_subscriptions s JOIN rm_applications a ON a.id = s.application_id
         WHERE a.deleted_at IS NULL AND ($1::text IS NULL OR a.owner_id = $1) AND ($2::text IS NULL OR s.application_id = $2)
-        ORDER BY s.updated_at, s.id LIMIT 1000`,
-      [all ? null : context.user!.userId, applicationId ?? null],
+          AND ${page.condition}
+        ORDER BY s.updated_at, s.id ${page.limit}`,
+      params,
     )) as Subscription[];
   }
 }

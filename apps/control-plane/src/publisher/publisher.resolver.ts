@@ -3,6 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { Authorized } from '../auth/roles.guard';
 import { CommandContext, hasRole } from '../command-side/command-context';
+import { keysetPage, PageRequest } from '../graphql/paging';
 import { RequestContext } from '../graphql/request-context';
 import { apiFromRow, ApiRow } from './api-views';
 import {
@@ -76,10 +77,17 @@ export class PublisherResolver {
   }
 
   @Authorized()
-  @Query(() => [Api], { description: 'Publishers and admins see every API; developers the published and deprecated public ones' })
-  async apis(@RequestContext() context: CommandContext): Promise<Api[]> {
-    const where = hasRole(context.user, 'PUBLISHER', 'ADMIN') ? '' : `WHERE ${DEVELOPER_VISIBLE}`;
-    const rows = (await this.db.query(`SELECT * FROM rm_apis ${where} ORDER BY created_at, id LIMIT 1000`)) as ApiRow[];
+  @Query(() => [Api], {
+    description: 'Publishers and admins see every API; developers the published and deprecated public ones. Oldest first, a page at a time',
+  })
+  async apis(@RequestContext() context: CommandContext, @Args() request: PageRequest): Promise<Api[]> {
+    const visible = hasRole(context.user, 'PUBLISHER', 'ADMIN') ? 'TRUE' : DEVELOPER_VISIBLE;
+    const params: unknown[] = [];
+    const page = await keysetPage(this.db, request, { table: 'rm_apis', alias: 'rm_apis', sortColumn: 'created_at' }, params);
+    const rows = (await this.db.query(
+      `SELECT * FROM rm_apis WHERE ${visible} AND ${page.condition} ORDER BY created_at, id ${page.limit}`,
+      params,
+    )) as ApiRow[];
     return rows.map(apiFromRow);
   }
 
