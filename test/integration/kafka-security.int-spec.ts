@@ -3,12 +3,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { decodeUsageRecord, ensureTopics, TOPICS, UsageRecord } from '@apim/events';
+import { decodeUsageRecord, ensureTopics, mirrorTopic, TOPICS, UsageRecord } from '@apim/events';
+import { replicatorEnv } from '../../tools/infra/app-process';
+import { freePort } from '../../tools/infra/free-port';
+import { GuardedProcess } from '../../tools/infra/guarded-process';
 import { KafkaCluster } from '../../tools/infra/kafka-cluster';
 import { makeBrokerCertificates } from '../../tools/infra/kafka-tls';
+import { startAppProcess, waitForHttp } from '../support/apps';
 import { readRecordsUntil } from '../support/events';
 import { EventWriter, testApiKey } from '../support/event-writer';
 import { eventually, RunningGateway, startGateway, startUpstream } from '../support/gateway';
+import { testBrokers } from '../support/test-env';
 
 /**
  * A broker that takes only SASL_SSL (TLS, then SASL/PLAIN), and a gateway
@@ -18,12 +23,14 @@ import { eventually, RunningGateway, startGateway, startUpstream } from '../supp
 describe('Kafka over TLS with SASL', () => {
   const dir = mkdtempSync(join(tmpdir(), 'apim-kafka-sasl-'));
   const gatewayPassword = randomBytes(12).toString('hex');
-  const users = { admin: randomBytes(12).toString('hex'), gateway: gatewayPassword };
+  const replicatorPassword = randomBytes(12).toString('hex');
+  const users = { admin: randomBytes(12).toString('hex'), gateway: gatewayPassword, replicator: replicatorPassword };
   let cluster: KafkaCluster;
   let kafka: Kafka;
   let caFile: string;
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
   const gateways: RunningGateway[] = [];
+  let replicator: GuardedProcess | undefined;
 
   beforeAll(async () => {
     const tls = makeBrokerCertificates(join(dir, 'tls'));
@@ -39,6 +46,7 @@ describe('Kafka over TLS with SASL', () => {
   }, 120_000);
 
   afterAll(async () => {
+    await replicator?.stop(10_000);
     for (const gateway of gateways) await gateway.process.stop(10_000);
     await upstream?.close();
     await cluster?.stop();
@@ -117,6 +125,44 @@ describe('Kafka over TLS with SASL', () => {
     expect(records[0]).toMatchObject({ apiId, applicationId, status: 200 });
     expect(readFileSync(gw.logFile, 'utf8')).not.toContain(gatewayPassword);
   }, 120_000);
+
+  it("mirrors a peer cluster reached with the peer's own variables into this secured cluster reached with its own", async () => {
+    // This DC ("sec") is the secured cluster; its peer dc1 is the shared plaintext test cluster. Without
+    // PEER_DC1_KAFKA_TLS=false the replicator would offer dc1 this DC's TLS and SASL, and never get through.
+    const marker = `peer-identity-${randomUUID()}`;
+    const source = new Kafka({ clientId: 'peer-writer', brokers: testBrokers('dc1'), logLevel: logLevel.NOTHING });
+    const sourceAdmin = source.admin();
+    await sourceAdmin.connect();
+    await ensureTopics(sourceAdmin, [TOPICS.events, TOPICS.analytics]).finally(() => sourceAdmin.disconnect());
+    const producer = source.producer();
+    await producer.connect();
+    await producer.send({ topic: TOPICS.events, messages: [{ key: marker, value: marker }] });
+    await producer.disconnect();
+
+    const port = await freePort();
+    replicator = startAppProcess(
+      'replicator',
+      {
+        ...replicatorEnv('sec', cluster.brokers, 'dc1', testBrokers('dc1').join(','), port),
+        KAFKA_TLS_CA_FILE: caFile,
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: 'replicator',
+        KAFKA_SASL_PASSWORD: replicatorPassword,
+        PEER_DC1_KAFKA_TLS: 'false',
+      },
+      join(dir, 'replicator.log'),
+    );
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, 20);
+    const mirrored = await readRecordsUntil<string>(
+      kafka,
+      mirrorTopic('dc1', TOPICS.events),
+      (message) => (message.key?.toString() === marker ? message.value!.toString() : null),
+      (found) => found.length > 0,
+    );
+    expect(mirrored).toEqual([marker]);
+    await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), 30_000);
+    expect(readFileSync(join(dir, 'replicator.log'), 'utf8')).not.toContain(replicatorPassword);
+  }, 180_000);
 
   it('with a wrong password stays not ready, says why, and never logs the password', async () => {
     const wrong = `wrong-${randomBytes(8).toString('hex')}`;

@@ -37,12 +37,11 @@ export class Replicator {
     private readonly config: ReplicatorConfig,
     private readonly logger: JsonLogger,
   ) {
-    // Every cluster is reached with the same TLS and SASL settings (one client identity for the replicator).
-    const security = config.kafkaSecurity;
-    const target = createKafka({ brokers: config.brokers, clientId: `replicator-${config.DC_ID}`, logger, security });
+    // This DC's cluster with its KAFKA_TLS* / KAFKA_SASL_* identity; each peer's with its own, if it has one (config.sources).
+    const target = createKafka({ brokers: config.brokers, clientId: `replicator-${config.DC_ID}`, logger, security: config.kafkaSecurity });
     this.telemetry = new TelemetryProducer(target, logger, { flushIntervalMs: 200, maxBuffered: 10_000 });
     this.mirrors = config.sources.map(
-      ({ dc, brokers }) =>
+      ({ dc, brokers, security }) =>
         new SourceMirror({
           source: dc,
           target: config.DC_ID,

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../runtime/config';
+import { configErrorMessage } from '../../../../test/support/config';
+import { loadConfig } from '../runtime/config';
 import { DcConfig } from '../runtime/dc-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'kafka-security-'));
@@ -13,15 +14,7 @@ const file = (name: string, text: string) => {
 const base = { DC_ID: 'dc1', KAFKA_BROKERS: '127.0.0.1:9092', PORT: '8080' };
 const load = (env: Record<string, string>) => loadConfig(DcConfig, { ...base, ...env });
 
-function problems(env: Record<string, string>): string {
-  try {
-    load(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (env: Record<string, string>) => configErrorMessage(() => load(env));
 
 describe('Kafka TLS and SASL from the environment', () => {
   it('is plaintext without any of the variables', () => {

@@ -7,6 +7,18 @@ import type { ConfigProblem } from '../runtime/config';
 export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
 
+/** The names of the `KAFKA_TLS*` and `KAFKA_SASL_*` variables. */
+export const KAFKA_SECURITY_VARIABLES = [
+  'KAFKA_TLS',
+  'KAFKA_TLS_CA_FILE',
+  'KAFKA_TLS_CERT_FILE',
+  'KAFKA_TLS_KEY_FILE',
+  'KAFKA_SASL_MECHANISM',
+  'KAFKA_SASL_USERNAME',
+  'KAFKA_SASL_PASSWORD',
+  'KAFKA_SASL_PASSWORD_FILE',
+] as const;
+
 /** The `KAFKA_TLS*` and `KAFKA_SASL_*` variables, as `DcConfig` holds them. */
 export interface KafkaSecurityVariables {
   KAFKA_TLS?: string;
@@ -26,13 +38,22 @@ export interface KafkaSecurity {
 }
 
 /**
- * What is wrong with the combination of the security variables (each alone
- * was validated by its decorator): SASL needs a mechanism, a user and exactly
- * one of password and password file; a client certificate needs its key; every
- * file named must be readable. Reasons never hold a value.
+ * What is wrong with the security variables: KAFKA_TLS is true or false and
+ * the mechanism one of ours (DcConfig's decorators say so first for its own);
+ * SASL needs a mechanism, a user and exactly one of password and password
+ * file; a client certificate needs its key; every file named must be readable.
+ * Reasons never hold a value. `nameOf` gives the variable's name as the
+ * operator set it (e.g. `PEER_DC2_KAFKA_SASL_USERNAME` for a peer's).
  */
-export function kafkaSecurityProblems(v: KafkaSecurityVariables): ConfigProblem[] {
+export function kafkaSecurityProblems(
+  v: KafkaSecurityVariables,
+  nameOf: (variable: string) => string = (variable) => variable,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  if (v.KAFKA_TLS !== undefined && v.KAFKA_TLS !== 'true' && v.KAFKA_TLS !== 'false')
+    problems.push({ variable: 'KAFKA_TLS', reason: 'must be true or false' });
+  if (v.KAFKA_SASL_MECHANISM !== undefined && !(KAFKA_SASL_MECHANISMS as readonly string[]).includes(v.KAFKA_SASL_MECHANISM))
+    problems.push({ variable: 'KAFKA_SASL_MECHANISM', reason: `must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}` });
   const sasl = v.KAFKA_SASL_MECHANISM !== undefined;
   if (sasl && v.KAFKA_SASL_USERNAME === undefined)
     problems.push({ variable: 'KAFKA_SASL_USERNAME', reason: 'is required with KAFKA_SASL_MECHANISM' });
@@ -60,7 +81,7 @@ export function kafkaSecurityProblems(v: KafkaSecurityVariables): ConfigProblem[
       problems.push({ variable, reason: 'names a file this process cannot read' });
     }
   }
-  return problems;
+  return problems.map((problem) => ({ variable: nameOf(problem.variable), reason: problem.reason.replace(/\bKAFKA_[A-Z_]+/g, nameOf) }));
 }
 
 /**

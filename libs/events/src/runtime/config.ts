@@ -21,9 +21,12 @@ export class ConfigError extends Error {
  * with the class-validator rules of `schema`, whose property names are the
  * variable names. Values are never echoed back: a malformed secret stays secret.
  */
-export function loadConfig<T extends object>(schema: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+export function loadConfig<T extends object>(schema: (new () => T) & VariableFamilies, env: NodeJS.ProcessEnv = process.env): T {
   const raw: Record<string, string> = {};
-  for (const key of configKeys(schema)) {
+  // Variables named after something configured (e.g. `PEER_DC2_KAFKA_SASL_USERNAME`): kept as strings, checked by crossCheck.
+  const family = schema.variableFamily;
+  const members = family ? Object.keys(env).filter((key) => family.test(key)) : [];
+  for (const key of [...configKeys(schema), ...members]) {
     const value = env[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
@@ -34,6 +37,15 @@ export function loadConfig<T extends object>(schema: new () => T, env: NodeJS.Pr
   const together = (config as { crossCheck?: () => ConfigProblem[] }).crossCheck?.() ?? [];
   if (together.length > 0) throw new ConfigError(together);
   return config;
+}
+
+/**
+ * A schema whose variables include a family of names that depend on other
+ * values (one set per peer DC): every variable of the environment whose name
+ * matches is read, as a string, and the schema's `crossCheck` judges them.
+ */
+export interface VariableFamilies {
+  variableFamily?: RegExp;
 }
 
 function describe(error: ValidationError): ConfigProblem[] {
