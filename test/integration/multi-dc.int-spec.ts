@@ -212,6 +212,11 @@ describe('two DCs, active-passive, through the replicators', () => {
       60_000,
       250,
     );
+    // The SRE's view of the same: one row per event, listed by both DCs, exit 0 since they agree.
+    const cli = await apimctl(world, ['divergent']);
+    expect(cli).toMatchObject({ code: 0, stderr: '' });
+    for (const { eventId } of atDc2 as { eventId: string }[]) expect(cli.stdout).toMatch(new RegExp(`^${eventId}\\s.*\\sdc1,dc2$`, 'm'));
+    expect(cli.stdout).toContain(`${expected.length} divergent event(s); asked dc1, dc2`);
 
     // Same store, row for row, and the same read models: no Divergent API, dc2's name for Orders, dc2's new API.
     await world.eventuallyEqualEvents();

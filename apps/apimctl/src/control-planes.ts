@@ -9,7 +9,7 @@ export const EXIT = {
   unreachable: 3,
   /** A control plane refused the operation (the GraphQL error code is printed). */
   refused: 4,
-  /** The DCs disagree on the primary or the epoch (status only). */
+  /** The DCs disagree: on the primary or the epoch (status), on the divergent events (divergent). */
   disagree: 5,
   /** A switchover did not complete in time (the old primary stays fenced: read-only). */
   timeout: 6,
@@ -119,4 +119,25 @@ export function resolveCredentials(env: NodeJS.ProcessEnv): { username: string; 
   const password = env.APIMCTL_PASSWORD ?? env.APIM_ADMIN_PASSWORD;
   if (!username || !password) throw new CtlError('set APIMCTL_USER and APIMCTL_PASSWORD (an ADMIN of the control planes)', EXIT.usage);
   return { username, password };
+}
+
+/** One DC's answer to a query asked of every DC, or why it could not be asked. */
+export type Answer<T> =
+  { dc: string; url: string; reachable: true; data: T } | { dc: string; url: string; reachable: false; error: string };
+
+/**
+ * Asks every control plane at once; an unreachable one is an answer, not a
+ * failure. A refusal (wrong credentials, not an ADMIN) ends the command.
+ */
+export async function askAll<T>(clients: ControlPlaneClient[], query: string): Promise<Answer<T>[]> {
+  return Promise.all(
+    clients.map(async (client): Promise<Answer<T>> => {
+      try {
+        return { dc: client.dc, url: client.url, reachable: true, data: await client.request<T>(query) };
+      } catch (error) {
+        if (error instanceof CtlError && error.exitCode === EXIT.refused) throw error;
+        return { dc: client.dc, url: client.url, reachable: false, error: (error as Error).message };
+      }
+    }),
+  );
 }

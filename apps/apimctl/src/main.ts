@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ControlPlaneClient, CtlError, EXIT, resolveCredentials, resolveEndpoints } from './control-planes';
+import { divergenceVerdict, fetchDivergence, renderDivergence } from './divergent';
 import { DcStatus, fetchStatus, renderLag, renderStatus, verdict } from './status';
 import { switchover } from './switchover';
 
@@ -27,7 +28,7 @@ const program = new Command('apimctl')
     `
 Credentials: APIMCTL_USER and APIMCTL_PASSWORD (an ADMIN), from the environment only.
 Exit codes: 0 ok, ${EXIT.usage} usage or configuration, ${EXIT.unreachable} a control plane unreachable,
-            ${EXIT.refused} refused by a control plane, ${EXIT.disagree} the DCs disagree on primary or epoch,
+            ${EXIT.refused} refused by a control plane, ${EXIT.disagree} the DCs disagree (primary or epoch; divergent events),
             ${EXIT.timeout} a switchover did not complete within --wait.`,
   );
 
@@ -78,6 +79,20 @@ program
       console.log(`\nevery ${options.interval} s, ${new Date().toISOString()} (Ctrl-C to stop)`);
       await new Promise((resolve) => setTimeout(resolve, options.interval * 1000));
     }
+  });
+
+program
+  .command('divergent')
+  .description(
+    "events an old primary wrote after a failover's promotion point, as every DC lists them; exits non-zero when a DC is unreachable or the lists differ",
+  )
+  .action(async () => {
+    const answers = await fetchDivergence(clients());
+    if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(answers, null, 2));
+    else console.log(renderDivergence(answers));
+    const { exitCode, problem } = divergenceVerdict(answers);
+    if (problem) process.stderr.write(`apimctl: ${problem}\n`);
+    process.exitCode = exitCode;
   });
 
 program

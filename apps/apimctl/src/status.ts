@@ -1,4 +1,4 @@
-import { ControlPlaneClient, CtlError, EXIT } from './control-planes';
+import { askAll, ControlPlaneClient, EXIT } from './control-planes';
 
 export interface RegionRow {
   dc: string;
@@ -31,24 +31,18 @@ const QUERY = `{
 
 /** Asks every control plane at once; an unreachable one is a row, not a failure. */
 export async function fetchStatus(clients: ControlPlaneClient[]): Promise<DcStatus[]> {
-  return Promise.all(
-    clients.map(async (client): Promise<DcStatus> => {
-      try {
-        const data = await client.request<{ regions: RegionRow[]; gateways: { status: string; lag: number }[] }>(QUERY);
-        const live = data.gateways.filter((g) => g.status === 'LIVE');
-        return {
-          dc: client.dc,
-          url: client.url,
-          reachable: true,
-          regions: data.regions,
-          gateways: { live: live.length, gone: data.gateways.length - live.length, maxLag: Math.max(0, ...live.map((g) => g.lag)) },
-        };
-      } catch (error) {
-        if (error instanceof CtlError && error.exitCode === EXIT.refused) throw error;
-        return { dc: client.dc, url: client.url, reachable: false, error: (error as Error).message };
-      }
-    }),
-  );
+  const answers = await askAll<{ regions: RegionRow[]; gateways: { status: string; lag: number }[] }>(clients, QUERY);
+  return answers.map((answer): DcStatus => {
+    if (!answer.reachable) return answer;
+    const live = answer.data.gateways.filter((g) => g.status === 'LIVE');
+    return {
+      dc: answer.dc,
+      url: answer.url,
+      reachable: true,
+      regions: answer.data.regions,
+      gateways: { live: live.length, gone: answer.data.gateways.length - live.length, maxLag: Math.max(0, ...live.map((g) => g.lag)) },
+    };
+  });
 }
 
 /** Exit code and problem of a status: unreachable DCs first, then disagreement on primary or epoch. */
@@ -115,7 +109,8 @@ function formatLag(lag: RegionRow['replication']): string {
   return lag.state === 'mirroring' ? `${lag.records} rec / ${lag.ms} ms` : `${lag.state}, ${lag.records} rec / ${lag.ms} ms`;
 }
 
-function table(header: string[], rows: string[][]): string {
+/** Columns padded to their widest cell, two spaces apart. */
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells
