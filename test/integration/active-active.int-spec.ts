@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ControlPlane } from '../support/control-plane';
 import { eventually, startUpstream } from '../support/gateway';
-import { ADMIN, Dc, TwoDcWorld } from '../support/two-dc';
+import { ADMIN, apimctl, Dc, TwoDcWorld } from '../support/two-dc';
 
 /** Read models compared row for row between the DCs (telemetry tables such as rm_gateways are each DC's own). */
 const READ_MODELS = [
@@ -162,6 +162,14 @@ describe('two DCs, active-active', () => {
     const userClash = conflicts.find((c) => c.kind === 'STREAM_ID')!;
     expect(userClash.key).toBe(`user:${username}`);
     expect(userClash.winner.eventId < userClash.loser.eventId).toBe(true);
+    // The SRE's view: both clashes, each listed by both DCs with the same winner, and exit 0.
+    const cli = await apimctl(world, ['conflicts']);
+    expect(cli).toMatchObject({ code: 0, stderr: '' });
+    for (const clash of [apiClash, userClash])
+      expect(cli.stdout).toMatch(
+        new RegExp(`\\s${clash.winner.dc}: ${clash.winner.id}\\s+${clash.loser.dc}: ${clash.loser.id}\\s+dc1,dc2$`, 'm'),
+      );
+    expect(cli.stdout).toContain('2 conflict(s); asked dc1, dc2');
 
     // Both stores and read models agree; the winner's password logs in at both DCs, the loser's at neither.
     await world.eventuallyEqualEvents();

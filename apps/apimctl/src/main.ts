@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ControlPlaneClient, CtlError, EXIT, resolveCredentials, resolveEndpoints } from './control-planes';
-import { divergenceVerdict, fetchDivergence, renderDivergence } from './divergent';
+import { CONFLICTS, DIVERGENT_EVENTS, fetchListing, Listing, listingVerdict, renderListing } from './listings';
 import { DcStatus, fetchStatus, renderLag, renderStatus, verdict } from './status';
 import { switchover } from './switchover';
 
@@ -81,19 +81,22 @@ program
     }
   });
 
-program
-  .command('divergent')
-  .description(
-    "events an old primary wrote after a failover's promotion point, as every DC lists them; exits non-zero when a DC is unreachable or the lists differ",
-  )
-  .action(async () => {
-    const answers = await fetchDivergence(clients());
-    if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(answers, null, 2));
-    else console.log(renderDivergence(answers));
-    const { exitCode, problem } = divergenceVerdict(answers);
-    if (problem) process.stderr.write(`apimctl: ${problem}\n`);
-    process.exitCode = exitCode;
-  });
+function listingCommand<Row>(name: string, description: string, listing: Listing<Row>): void {
+  program
+    .command(name)
+    .description(`${description}; exits non-zero when a DC is unreachable or the lists differ`)
+    .action(async () => {
+      const answers = await fetchListing(clients(), listing);
+      if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(answers, null, 2));
+      else console.log(renderListing(answers, listing));
+      const { exitCode, problem } = listingVerdict(answers, listing);
+      if (problem) process.stderr.write(`apimctl: ${problem}\n`);
+      process.exitCode = exitCode;
+    });
+}
+
+listingCommand('divergent', "events an old primary wrote after a failover's promotion point, as every DC lists them", DIVERGENT_EVENTS);
+listingCommand('conflicts', 'cross-DC uniqueness clashes (active-active) and their winners, as every DC lists them', CONFLICTS);
 
 program
   .command('failover')
