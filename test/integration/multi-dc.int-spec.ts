@@ -86,6 +86,18 @@ describe('two DCs, active-passive, through the replicators', () => {
       30_000,
       250,
     );
+
+    // The SRE's view of the gateways: dc2's, live, ready and caught up; the only one, so one routing table.
+    await eventually(
+      async () => {
+        const cli = await apimctl(world, ['gateways', '--live']);
+        expect(cli).toMatchObject({ code: 0, stderr: '' });
+        expect(cli.stdout).toMatch(/^dc2\s+apdc-gw\s+\S+\s+LIVE\s+ready\s+0\s+[0-9a-f]{12}\s/m);
+        expect(cli.stdout).toMatch(/^1 live gateway\(s\) caught up, all with one routing table$/m);
+      },
+      30_000,
+      500,
+    );
     passed++;
   }, 180_000);
 

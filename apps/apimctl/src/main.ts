@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ControlPlaneClient, CtlError, EXIT, resolveCredentials, resolveEndpoints } from './control-planes';
+import { fetchGateways, renderGateways } from './gateways';
 import { CONFLICTS, DIVERGENT_EVENTS, fetchListing, Listing, listingVerdict, renderListing } from './listings';
 import { DcStatus, fetchStatus, renderLag, renderStatus, verdict } from './status';
 import { switchover } from './switchover';
@@ -79,6 +80,19 @@ program
       console.log(`\nevery ${options.interval} s, ${new Date().toISOString()} (Ctrl-C to stop)`);
       await new Promise((resolve) => setTimeout(resolve, options.interval * 1000));
     }
+  });
+
+program
+  .command('gateways')
+  .description("every DC's gateways (version, readiness, lag, routing-table digest) and whether the caught-up ones route alike")
+  .option('--live', 'leave out gateways shown as gone')
+  .action(async (options: { live?: boolean }) => {
+    const answers = await fetchGateways(clients(), !options.live);
+    if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(answers, null, 2));
+    else console.log(renderGateways(answers));
+    const down = answers.filter((answer) => !answer.reachable);
+    if (down.length > 0) process.stderr.write(`apimctl: unreachable: ${down.map((answer) => answer.dc).join(', ')}\n`);
+    process.exitCode = down.length > 0 ? EXIT.unreachable : EXIT.ok;
   });
 
 function listingCommand<Row>(name: string, description: string, listing: Listing<Row>): void {
