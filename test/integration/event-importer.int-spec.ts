@@ -145,6 +145,33 @@ describe('the importer', () => {
     expect(running.importer.deadLettered).toBe(0);
   });
 
+  it('commits past an event read twice while it waited for its predecessor (a mirror record written again)', async () => {
+    const [fromDc2, fromDc3] = [uniqueTopic('dc2.apim.events'), uniqueTopic('dc3.apim.events')];
+    await createTopics(kafka, [{ topic: fromDc2 }, { topic: fromDc3 }]);
+    const stream = uniqueStream();
+    const v1 = dc2Event(stream, 1);
+    const v2 = { ...dc2Event(stream, 2), originDc: 'dc3' };
+    await publish(fromDc3, [v2, v2]); // as an aborted transaction's record, then the retried one
+    const groupId = uniqueTopic('importer');
+    const running = await run([fromDc2, fromDc3], groupId);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await eventually(async () => running.importer.held === 1);
+      await publish(fromDc2, [v1]);
+      await eventually(async () => (await store.streamVersion(stream)) === 2);
+      // Both records of dc3's partition are behind the group: a restart would not read either again.
+      await eventually(async () => {
+        const [offsets] = await admin.fetchOffsets({ groupId, topics: [fromDc3] });
+        return offsets.partitions[0].offset === '2';
+      });
+    } finally {
+      await admin.disconnect();
+      await running.stop();
+    }
+    expect((await store.readStream(stream)).map((e) => e.eventId)).toEqual([v1.eventId, v2.eventId]);
+  });
+
   it('sends an invalid record to the DLQ with its reason and carries on', async () => {
     const topic = uniqueTopic('dc2.apim.events');
     await createTopics(kafka, [{ topic }]);

@@ -345,9 +345,10 @@ export class EventFeed {
       version: envelope.version,
       eventId: envelope.eventId,
     };
-    const ready = await this.ordering.offer(located);
+    const { ready, held } = await this.ordering.admit(located);
     // From here on, synchronous: a snapshot never sees an event applied without its offset, or the reverse.
-    if (ready.length === 0 && this.ordering.isHeld(located)) this.offsets.hold(topic, partition, message.offset);
+    // Only the copy that waits holds its offset: a second copy of a waiting event would never be released.
+    if (held) this.offsets.hold(topic, partition, message.offset);
     for (const event of ready) {
       this.current.apply(event.envelope);
       this.offsets.release(event.topic, event.partition, event.offset);

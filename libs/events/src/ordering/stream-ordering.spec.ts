@@ -89,6 +89,17 @@ describe('StreamOrdering', () => {
     expect(versions(await helper.offer(ev(1)))).toEqual([1, 2, 3]);
   });
 
+  it('says which offer left an event waiting: the first copy, not a second one, nor one released at once', async () => {
+    const { helper } = ordering();
+    // Copies of one event, with where each was read: only the first is released, with its own place.
+    const first = { ...ev(2), at: 'offset 7' };
+    const copy = { ...ev(2), at: 'offset 9' };
+    expect(await helper.admit(first)).toEqual({ ready: [], held: true });
+    expect(await helper.admit(copy)).toEqual({ ready: [], held: false });
+    expect(await helper.admit(ev(1))).toEqual({ ready: [ev(1), first], held: false });
+    expect(await helper.admit(ev(3))).toEqual({ ready: [ev(3)], held: false });
+  });
+
   it('releases two different events at one version both, in arrival order, for the caller to settle', async () => {
     const { helper } = ordering();
     await helper.offer(ev(2, 's1', 'from-dc1'));

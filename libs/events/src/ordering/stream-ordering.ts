@@ -92,6 +92,19 @@ export class StreamOrdering<T extends StreamEvent> {
     return this.drain(event.streamId, state);
   }
 
+  /**
+   * `offer`, and whether this very offer left the event waiting behind a gap:
+   * false for a second copy of an event already waiting (a record read twice,
+   * as a mirror holds after an aborted transaction), whose first copy keeps
+   * its place. A consumer that holds back its committed offset for waiting
+   * events holds it for the first copy only: the second is never released.
+   */
+  async admit(event: T): Promise<{ ready: T[]; held: boolean }> {
+    const waitingBefore = this.isHeld(event);
+    const ready = await this.offer(event);
+    return { ready, held: !waitingBefore && ready.length === 0 && this.isHeld(event) };
+  }
+
   /** Whether `event` (same stream, version and id) is waiting behind a gap. */
   isHeld(event: T): boolean {
     return (

@@ -154,12 +154,14 @@ export class EventImporter {
       version: envelope.version,
       eventId: envelope.eventId,
     };
-    const ready = await this.ordering.offer(located);
+    const { ready, held } = await this.ordering.admit(located);
     if (ready.length === 0) {
-      if (this.ordering.isHeld(located)) {
+      if (held) {
         this.offsets.hold(topic, partition, message.offset);
         return;
       }
+      // A second copy of an event that waits (a record of an aborted mirror transaction, written again): the first holds its offset.
+      if (this.ordering.isHeld(located)) return;
       // Already at or past this version: a duplicate, or another event at the same version.
       await this.importOne(located);
       return;
