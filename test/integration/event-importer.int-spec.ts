@@ -145,6 +145,27 @@ describe('the importer', () => {
     expect(running.importer.deadLettered).toBe(0);
   });
 
+  it("reports its lag per mirror partition, and none once it has read a committed transaction's records and marker", async () => {
+    const topic = uniqueTopic('dc2.apim.events');
+    await createTopics(kafka, [{ topic }]);
+    const stream = uniqueStream();
+    const producer = kafka.producer({ transactionalId: uniqueTopic('replicator-tx'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const transaction = await producer.transaction();
+    await transaction.send({ topic, messages: [1, 2, 3].map((v) => encodeEvent(dc2Event(stream, v))) });
+    await transaction.commit(); // 3 records and a commit marker: the high watermark is 4
+    await producer.disconnect();
+
+    const running = await run([topic]);
+    try {
+      await eventually(async () => running.importer.imported === 3);
+      // The marker is never delivered: only the fetch that passes it alone says the partition is read to its end.
+      await eventually(async () => JSON.stringify(running.importer.lagRecords()) === JSON.stringify([{ topic, partition: 0, lag: 0 }]));
+    } finally {
+      await running.stop();
+    }
+  });
+
   it('commits past an event read twice while it waited for its predecessor (a mirror record written again)', async () => {
     const [fromDc2, fromDc3] = [uniqueTopic('dc2.apim.events'), uniqueTopic('dc3.apim.events')];
     await createTopics(kafka, [{ topic: fromDc2 }, { topic: fromDc3 }]);

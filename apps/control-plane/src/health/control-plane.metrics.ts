@@ -68,6 +68,15 @@ export class ControlPlaneMetrics {
       },
     });
     new Gauge({
+      name: 'apim_importer_lag_records',
+      help: "Records of each peer mirror partition this DC's importer has not read yet",
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        for (const { topic, partition, lag } of importer.lagRecords()) this.set({ topic, partition: String(partition) }, lag);
+      },
+    });
+    new Gauge({
       name: 'apim_importer_held_events',
       help: 'Events from other DCs waiting for a missing predecessor',
       registers,

@@ -68,6 +68,7 @@ export class EventImporter {
   private readonly offsets = new PartitionOffsets();
   private readonly dlq: DlqWriter;
   private readonly divergence: Divergence;
+  private readonly lag = new Map<string, number>();
   private consumer?: Consumer;
   private waitTimer?: NodeJS.Timeout;
   imported = 0;
@@ -93,6 +94,19 @@ export class EventImporter {
     return this.ordering.held();
   }
 
+  /**
+   * Records of each mirror partition not read yet: its high watermark minus
+   * the next offset to read, as of the last fetch of that partition. A
+   * transaction's commit marker takes an offset and is never delivered: the
+   * fetch that passes it alone counts it as read.
+   */
+  lagRecords(): { topic: string; partition: number; lag: number }[] {
+    return [...this.lag].map(([key, lag]) => {
+      const [topic, partition] = key.split('\u0000');
+      return { topic, partition: Number(partition), lag };
+    });
+  }
+
   async start(): Promise<void> {
     if (this.options.topics.length === 0) return;
     const admin = this.options.kafka.admin();
@@ -110,6 +124,12 @@ export class EventImporter {
       // aborts is written again by the next, and the second copy is a duplicate.
       // Waiting for commit markers only delayed every change (docs/architecture.md).
       readUncommitted: true,
+    });
+    // After every batch, markers-only ones included (those never reach eachBatch).
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const next = BigInt(payload.lastOffset) + 1n;
+      const lag = BigInt(payload.highWatermark) - next;
+      this.lag.set(`${payload.topic}\u0000${payload.partition}`, lag > 0n ? Number(lag) : 0);
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
