@@ -68,7 +68,8 @@ export class EventImporter {
   private readonly offsets = new PartitionOffsets();
   private readonly dlq: DlqWriter;
   private readonly divergence: Divergence;
-  private readonly lag = new Map<string, number>();
+  /** By topic and partition (see lagRecords). */
+  private readonly lag = new Map<string, { topic: string; partition: number; lag: number }>();
   private consumer?: Consumer;
   private waitTimer?: NodeJS.Timeout;
   imported = 0;
@@ -101,10 +102,7 @@ export class EventImporter {
    * fetch that passes it alone counts it as read.
    */
   lagRecords(): { topic: string; partition: number; lag: number }[] {
-    return [...this.lag].map(([key, lag]) => {
-      const [topic, partition] = key.split('\u0000');
-      return { topic, partition: Number(partition), lag };
-    });
+    return [...this.lag.values()];
   }
 
   async start(): Promise<void> {
@@ -126,10 +124,9 @@ export class EventImporter {
       readUncommitted: true,
     });
     // After every batch, markers-only ones included (those never reach eachBatch).
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const next = BigInt(payload.lastOffset) + 1n;
-      const lag = BigInt(payload.highWatermark) - next;
-      this.lag.set(`${payload.topic}\u0000${payload.partition}`, lag > 0n ? Number(lag) : 0);
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload: { topic, partition, lastOffset, highWatermark } }) => {
+      const lag = BigInt(highWatermark) - (BigInt(lastOffset) + 1n);
+      this.lag.set(`${topic}\u0000${partition}`, { topic, partition, lag: lag > 0n ? Number(lag) : 0 });
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
@@ -176,12 +173,11 @@ export class EventImporter {
     };
     const { ready, held } = await this.ordering.admit(located);
     if (ready.length === 0) {
-      if (held) {
-        this.offsets.hold(topic, partition, message.offset);
+      if (this.ordering.isHeld(located)) {
+        // Only the copy that waits holds its offset; a second copy (a record of an aborted mirror transaction, written again) does not.
+        if (held) this.offsets.hold(topic, partition, message.offset);
         return;
       }
-      // A second copy of an event that waits (a record of an aborted mirror transaction, written again): the first holds its offset.
-      if (this.ordering.isHeld(located)) return;
       // Already at or past this version: a duplicate, or another event at the same version.
       await this.importOne(located);
       return;
