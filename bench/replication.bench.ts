@@ -20,8 +20,8 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { Consumer, Kafka, logLevel } from 'kafkajs';
+import { Worker } from 'node:worker_threads';
+import { Kafka, logLevel } from 'kafkajs';
 import { mirrorTopic } from '@apim/events';
 import { replicatorEnv, startAppProcess } from '../tools/infra/app-process';
 import { freePort } from '../tools/infra/free-port';
@@ -31,6 +31,7 @@ import { KafkaCluster } from '../tools/infra/kafka-cluster';
 import { repoRoot } from '../tools/infra/repo-root';
 import { waitForHttp } from '../tools/infra/wait-for-http';
 import { argument, printTable, progress } from './support/bench-infra';
+import type { LatencyReaderMessage, LatencyReaderOptions } from './support/latency-reader';
 
 const RECORDS = Number(argument('--records') ?? 1_000_000);
 const RATE = Number(argument('--rate') ?? 5000);
@@ -78,7 +79,7 @@ interface Result {
   written: Percentiles;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const dir = join(repoRoot(), '.run', 'bench', `replication-${process.pid}`);
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
       progress(
         `${mirror.name}: ${count.toLocaleString()} records in ${seconds.toFixed(2)} s; now ${RATE}/s for ${WARM_UP_SECONDS} + ${SECONDS} s`,
       );
-      const latencies = await measureLatency(source, target, mirror.target);
+      const latencies = await measureLatency(source, dc2.brokers, mirror.target);
       await mirror.stop();
       results.push({
         name: mirror.name,
@@ -209,32 +210,30 @@ async function timeCatchUp(mirror: Mirror, count: number): Promise<{ seconds: nu
   throw new Error(`${mirror.name} did not mirror ${count} records in 30 minutes`);
 }
 
-/** A consumer in dc2 that collects the replication latency of each measured record. */
-async function latencyConsumer(
-  target: Kafka,
+/** A reader in dc2, in a worker thread of its own, that collects the replication latency of each measured record. */
+function latencyReader(
+  brokers: string,
   topic: string,
   readUncommitted: boolean,
-): Promise<{ latencies: number[]; consumer: Consumer; fetched: Promise<void>; allIn: Promise<void> }> {
-  const total = RATE * SECONDS;
-  const latencies: number[] = [];
-  const consumer = target.consumer({ groupId: `bench-latency-${randomUUID()}`, maxWaitTimeInMs: 5, minBytes: 1, readUncommitted });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
+): { fetching: Promise<void>; stop: (within: Promise<void>) => Promise<number[]> } {
+  const options: LatencyReaderOptions = { brokers, topic, readUncommitted, header: MEASURED, total: RATE * SECONDS };
+  const worker = new Worker(join(__dirname, 'support', 'latency-reader.js'), { workerData: options });
   let fetching!: () => void;
-  const fetched = new Promise<void>((resolve) => (fetching = resolve));
-  consumer.on(consumer.events.FETCH, () => fetching());
-  let arrived!: () => void;
-  const allIn = new Promise<void>((resolve) => (arrived = resolve));
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      const now = Date.now();
-      for (const message of batch.messages) {
-        if (message.headers?.[MEASURED]) latencies.push(now - Number(message.timestamp));
-      }
-      if (latencies.length >= total) arrived();
+  let done!: (latencies: number[]) => void;
+  const latencies = new Promise<number[]>((resolve) => (done = resolve));
+  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+  worker.on('message', (message: LatencyReaderMessage) => (message.type === 'fetching' ? fetching() : done(message.latencies)));
+  return {
+    fetching: Promise.race([new Promise<void>((resolve) => (fetching = resolve)), failed]),
+    /** Every measured record's latency, or those that arrived by the end of `within`. */
+    async stop(within) {
+      await Promise.race([latencies, within, failed]);
+      worker.postMessage('stop');
+      const result = await Promise.race([latencies, failed]);
+      await worker.terminate();
+      return result;
     },
-  });
-  return { latencies, consumer, fetched, allIn };
+  };
 }
 
 /**
@@ -245,10 +244,10 @@ async function latencyConsumer(
  * written (as the gateways, the importer and the usage ingestor do). Records of a mirror that writes without transactions are
  * committed as they are written: both see them alike.
  */
-async function measureLatency(source: Kafka, target: Kafka, topic: string): Promise<{ committed: number[]; written: number[] }> {
+async function measureLatency(source: Kafka, brokers: string, topic: string): Promise<{ committed: number[]; written: number[] }> {
   const total = RATE * SECONDS;
-  const readers = await Promise.all([latencyConsumer(target, topic, false), latencyConsumer(target, topic, true)]);
-  await Promise.all(readers.map((reader) => reader.fetched));
+  const readers = [latencyReader(brokers, topic, false), latencyReader(brokers, topic, true)];
+  await Promise.all(readers.map((reader) => reader.fetching));
   await sleep(1000);
 
   const producer = source.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -271,12 +270,10 @@ async function measureLatency(source: Kafka, target: Kafka, topic: string): Prom
   }
   await producer.disconnect();
   const deadline = sleep(60_000);
-  for (const { latencies, consumer, allIn } of readers) {
-    await Promise.race([allIn, deadline]);
-    await consumer.disconnect();
+  const [committed, written] = await Promise.all(readers.map((reader) => reader.stop(deadline)));
+  for (const latencies of [committed, written])
     if (latencies.length < total) progress(`  only ${latencies.length} of ${total} records arrived within 60 s`);
-  }
-  return { committed: readers[0].latencies, written: readers[1].latencies };
+  return { committed, written };
 }
 
 function ourReplicator(dir: string, dc1: KafkaCluster, dc2: KafkaCluster, target: Kafka, running: GuardedProcess[]): Mirror {

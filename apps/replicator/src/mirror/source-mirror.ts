@@ -26,7 +26,8 @@ export type MirrorState = 'starting' | 'mirroring' | 'source-down' | 'target-dow
 
 interface Session {
   consumer?: Consumer;
-  producer?: Producer;
+  /** The transactional producers, one per lane (see OpenTransaction). */
+  producers?: Producer[];
   sourceAdmin?: Admin;
   targetAdmin?: Admin;
   groupId?: string;
@@ -63,6 +64,8 @@ const CHECKPOINT_REFRESH_MS = 60 * 60 * 1000;
 const MAX_SEND_BYTES = 512 * 1024;
 /** Fetched bytes that may wait for their transaction while the consumer fetches ahead. */
 const MAX_AHEAD_BYTES = 16 * 1024 * 1024;
+/** Transactional producers taking turns (see OpenTransaction). */
+const LANES = 2;
 
 /** Splits `messages` into runs whose estimated encoded size (with the two mirror headers) stays under `maxBytes`. */
 export function chunks(messages: KafkaMessage[], maxBytes: number): KafkaMessage[][] {
@@ -129,26 +132,36 @@ interface Queued {
  * It stays open while batches keep coming, and commits with their
  * checkpoints once none came for `commitWhenIdleMs`, or `commitAtMostMs`
  * after its first batch. Records are in the mirror as soon as they are sent
- * (gateways read uncommitted); committed readers (the importer) see them at
- * the commit. Sends wait while a commit is in flight, and the first send of
- * the next transaction waits for the markers of the previous one (the broker
- * answers CONCURRENT_TRANSACTIONS until they are written): committing often
- * delays records as written. Measured with `npm run bench:replication` at
- * 5,000 records/s (p50/p99 ms, this 2-core machine):
+ * (every consumer of mirrors in the product reads uncommitted); committed
+ * readers see them at the commit.
  *
- * | idle/max ms | as written | committed | MirrorMaker 2, same run |
- * |-------------|------------|-----------|-------------------------|
- * | 50/100      | 9/50       | 79/151    | 7/35                    |
- * | 5/20        | 27/72      | 36/88     | 14/66                   |
+ * Transactions take turns on two transactional producers (lanes), so that
+ * sends never wait for a commit: while one lane commits (about five round
+ * trips, then the broker writes the markers, and a producer's next
+ * transaction is told CONCURRENT_TRANSACTIONS until they are written), the
+ * next transaction is already open on the other lane and takes the batches
+ * that arrive. On one producer, every commit held the sends behind it: at
+ * 5,000 records/s, with the bench's readers each on a thread of its own, a
+ * record's p99 from fetched to sent was 33 ms on one lane, against 9 ms from
+ * the source to fetched.
  *
- * Two producers taking turns (so that sends never wait for a commit) were
- * tried, and measured no better at either setting: the cost is the brokers'
- * work per transaction, not the wait.
+ * Still exactly once, and in order: a transaction's sends all complete
+ * before the next transaction's first send (one send at a time), so a
+ * partition's records keep their order across lanes; commits run one after
+ * the other, each after the sends of its transaction; and after a failed
+ * one, no later transaction commits (the session ends and resumes from the
+ * last committed checkpoints). A later transaction's checkpoint is never
+ * older than an earlier one's, and the group coordinator keeps the offset
+ * commit appended last, whatever the order in which it applies the markers.
+ * A lane opens its next transaction only once its previous one has ended.
  */
 interface OpenTransaction {
+  lane: number;
   txn: Transaction;
   since: number;
   batches: Queued[];
+  /** Its last send: settled when that send ended. */
+  sends: Promise<void>;
   timer?: NodeJS.Timeout;
 }
 
@@ -184,7 +197,13 @@ export class SourceMirror {
   private wake?: () => void;
   private session?: Session;
   private failure: Error | null = null;
-  private txnChain: Promise<unknown> = Promise.resolve();
+  /** Sends, one at a time: a transaction's sends all complete before the next one's first. */
+  private sendChain: Promise<unknown> = Promise.resolve();
+  /** Commits (and aborts of what a failure left open), one at a time, in the order the transactions opened. */
+  private commitChain: Promise<unknown> = Promise.resolve();
+  /** The lane that opens the next transaction, and when each lane's last transaction ended. */
+  private turn = 0;
+  private laneFree: Promise<unknown>[] = [];
   private lastCommitAt = 0;
   private readonly queued: Queued[] = [];
   /** The transaction records are being written in (see OpenTransaction). */
@@ -208,8 +227,10 @@ export class SourceMirror {
     return `apim-replicator.${this.options.source}`;
   }
 
-  get transactionalId(): string {
-    return `apim-replicator.${this.options.source}.${this.options.target}`;
+  /** The transactional id of each lane; the first is the one replicators used before there were lanes. */
+  transactionalId(lane: number): string {
+    const id = `apim-replicator.${this.options.source}.${this.options.target}`;
+    return lane === 0 ? id : `${id}.${lane}`;
   }
 
   start(): void {
@@ -271,19 +292,26 @@ export class SourceMirror {
     await session.targetAdmin.connect();
     await this.ensureMirrorTopics(session.targetAdmin, layout);
 
-    // Initialising the transactional id fences an older instance and aborts its open transaction:
+    // Initialising the transactional ids fences an older instance and aborts its open transactions:
     // the checkpoints read next are final.
-    session.producer = targetKafka.producer({
-      transactionalId: this.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // A transaction that follows a commit is told CONCURRENT_TRANSACTIONS until the markers are written (a few
-      // ms): retry quickly, not after the client's default 200 ms, and never back off past 50 ms (doubling from
-      // 5 ms reached 640 ms after a burst of commits: the propagation bench's p99). 60 tries, 3 s at most.
-      retry: { initialRetryTime: 5, maxRetryTime: 50, retries: 60 },
-    });
-    await session.producer.connect();
-    await (await session.producer.transaction()).abort();
+    session.producers = Array.from({ length: LANES }, (_, lane) =>
+      targetKafka.producer({
+        transactionalId: this.transactionalId(lane),
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // A lane's transaction that follows its commit is told CONCURRENT_TRANSACTIONS until the markers are
+        // written (a few ms): retry quickly, not after the client's default 200 ms, and never back off past 50 ms
+        // (doubling from 5 ms reached 640 ms after a burst of commits: the propagation bench's p99). 60 tries, 3 s
+        // at most.
+        retry: { initialRetryTime: 5, maxRetryTime: 50, retries: 60 },
+      }),
+    );
+    for (const producer of session.producers) {
+      await producer.connect();
+      await (await producer.transaction()).abort();
+    }
+    this.turn = 0;
+    this.laneFree = session.producers.map(() => Promise.resolve());
     const checkpoints = await this.readStableCheckpoints(session.targetAdmin, layout);
     this.committed.clear();
     for (const [topic, partitions] of checkpoints)
@@ -391,7 +419,7 @@ export class SourceMirror {
   private async mirrorBatch({ batch }: EachBatchPayload, session: Session): Promise<void> {
     const { messages, topic, partition } = batch;
     // A batch of a session that is ending never reaches a later session's producer: its positions are not the checkpoints.
-    if (messages.length === 0 || this.failure || this.stopped || this.session !== session || !session.producer) return;
+    if (messages.length === 0 || this.failure || this.stopped || this.session !== session || !session.producers) return;
     this.progress.observeEnd(topic, partition, BigInt(batch.highWatermark), Date.now());
     this.progress.pending(topic, partition, Number(messages[0].timestamp));
     const next = BigInt(messages[messages.length - 1].offset) + 1n;
@@ -420,17 +448,24 @@ export class SourceMirror {
     this.flushQueued = true;
     // setImmediate: the other partitions of the same fetch join the same produce request.
     setImmediate(() =>
-      this.chain(() => {
+      this.send(() => {
         this.flushQueued = false;
         return this.flush();
       }),
     );
   }
 
-  /** Runs `step` after every step queued before it: one thing at a time on the transactional producer. */
-  private chain(step: () => Promise<void>): Promise<void> {
-    const run = this.txnChain.then(step);
-    this.txnChain = run.catch(() => undefined);
+  /** Runs `step` after every send step queued before it. */
+  private send(step: () => Promise<void>): Promise<void> {
+    const run = this.sendChain.then(step);
+    this.sendChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs `step` after every commit step queued before it. */
+  private settle(step: () => Promise<void>): Promise<void> {
+    const run = this.commitChain.then(step);
+    this.commitChain = run.catch(() => undefined);
     return run;
   }
 
@@ -445,14 +480,16 @@ export class SourceMirror {
     const batches = all.filter(live);
     for (const stale of all.filter((b) => !live(b))) stale.reject(this.failure ?? new Error('the mirror session ended'));
     if (batches.length === 0) return;
-    const producer = this.session?.producer;
+    let sent!: () => void;
+    const sending = new Promise<void>((resolve) => (sent = resolve));
     try {
-      if (!producer) throw new Error('the mirror session ended');
-      this.open ??= { txn: await producer.transaction(), since: Date.now(), batches: [] };
-      this.open.batches.push(...batches);
-      const due = Math.min(this.options.commitWhenIdleMs, this.open.since + this.options.commitAtMostMs - Date.now());
-      clearTimeout(this.open.timer);
-      this.open.timer = setTimeout(() => void this.chain(() => this.commitOpen()), Math.max(0, due));
+      const open = (this.open ??= await this.openTransaction());
+      open.batches.push(...batches);
+      // Its commit waits for this send; a send after the commit is due goes to the next transaction.
+      open.sends = sending;
+      const due = Math.min(this.options.commitWhenIdleMs, open.since + this.options.commitAtMostMs - Date.now());
+      clearTimeout(open.timer);
+      open.timer = setTimeout(() => void this.commitOpen(), Math.max(0, due));
       // The added headers make records bigger than fetched: split each partition's records so that no record
       // batch passes the broker's limit, and send one chunk per partition per request, in order.
       for (const round of sendRounds(batches, MAX_SEND_BYTES)) {
@@ -460,20 +497,48 @@ export class SourceMirror {
           topic: mirrorTopic(this.options.source, topic),
           messages: messages.map((m) => this.mirrored(m, partition)),
         }));
-        await this.open.txn.sendBatch({ topicMessages });
+        await open.txn.sendBatch({ topicMessages });
       }
     } catch (error) {
       this.fail(error as Error, 'target');
-      await this.abortOpen(error as Error);
+      // Not awaited: the abort is queued behind commits, which may wait for this send to end.
+      void this.abortOpen(error as Error);
       for (const b of batches) b.reject(error as Error);
+    } finally {
+      sent();
     }
   }
 
-  /** Commits the open transaction with the checkpoints of every batch it carries, then settles them. */
-  private async commitOpen(): Promise<void> {
-    if (this.failure) return this.abortOpen(this.failure);
+  /** A transaction on the next lane, once that lane's previous transaction has ended. */
+  private async openTransaction(): Promise<OpenTransaction> {
+    const producers = this.session?.producers;
+    if (!producers) throw new Error('the mirror session ended');
+    const lane = this.turn;
+    this.turn = (lane + 1) % producers.length;
+    await this.laneFree[lane];
+    if (this.failure) throw this.failure;
+    return { lane, txn: await producers[lane].transaction(), since: Date.now(), batches: [], sends: Promise.resolve() };
+  }
+
+  /**
+   * Takes the open transaction out of turn and queues its commit, after the
+   * commits queued before it and after its last send. Later batches go to a
+   * new transaction on the next lane meanwhile.
+   */
+  private commitOpen(): Promise<void> {
     const open = this.takeOpen();
-    if (!open) return;
+    if (!open) return Promise.resolve();
+    const committed = this.settle(async () => {
+      await open.sends;
+      await this.commit(open);
+    });
+    this.laneFree[open.lane] = this.commitChain;
+    return committed;
+  }
+
+  /** Commits `open` with the checkpoints of every batch it carries, then settles them; after a failure, aborts it. */
+  private async commit(open: OpenTransaction): Promise<void> {
+    if (this.failure) return this.abort(open, this.failure);
     try {
       const offsets: Checkpoints = new Map();
       for (const b of open.batches) raise(offsets, mirrorTopic(this.options.source, b.topic), b.partition, b.next);
@@ -490,9 +555,12 @@ export class SourceMirror {
   }
 
   /** Aborts the open transaction: none of its records count, and its batches are mirrored again by the next session. */
-  private async abortOpen(error: Error): Promise<void> {
+  private abortOpen(error: Error): Promise<void> {
     const open = this.takeOpen();
-    if (open) await this.abort(open, error);
+    if (!open) return Promise.resolve();
+    const aborted = this.settle(() => this.abort(open, error));
+    this.laneFree[open.lane] = this.commitChain;
+    return aborted;
   }
 
   private async abort(open: OpenTransaction, error: Error): Promise<void> {
@@ -518,10 +586,12 @@ export class SourceMirror {
     };
   }
 
-  /** One transaction at a time on the producer (chained after any flush, and after the open one commits). */
+  /** A transaction of its own, with no send in flight and once every transaction before it has ended. */
   private inTransaction(producer: Producer, work: (txn: Transaction) => Promise<void>): Promise<void> {
-    return this.chain(async () => {
+    return this.send(async () => {
       await this.commitOpen();
+      await this.commitChain;
+      if (this.failure) throw this.failure;
       await this.transact(producer, work);
     });
   }
@@ -540,10 +610,10 @@ export class SourceMirror {
   }
 
   private async refreshCheckpoints(session: Session): Promise<void> {
-    if (!session.producer) return;
+    if (!session.producers) return;
     // The offsets are read when the transaction runs, from what was committed: never older than a batch
     // committed meanwhile, or the checkpoint would move back and a later session mirror that batch again.
-    await this.inTransaction(session.producer, async (txn) => {
+    await this.inTransaction(session.producers[0], async (txn) => {
       const topics = offsetTopics(this.committed);
       if (topics.length > 0) await txn.sendOffsets({ consumerGroupId: this.checkpointGroup, topics });
     });
@@ -650,9 +720,10 @@ export class SourceMirror {
     await session.consumer?.disconnect().catch(() => undefined);
     // Let a transaction in flight end (committed or aborted) before its producer goes; an open one is
     // aborted (its batches are mirrored again from the checkpoints).
-    await this.txnChain;
-    await this.chain(() => this.abortOpen(this.failure ?? new Error('the mirror session ended')));
-    await session.producer?.disconnect().catch(() => undefined);
+    await this.sendChain;
+    await this.abortOpen(this.failure ?? new Error('the mirror session ended'));
+    await this.commitChain;
+    for (const producer of session.producers ?? []) await producer.disconnect().catch(() => undefined);
     if (session.groupId && session.sourceAdmin) await session.sourceAdmin.deleteGroups([session.groupId]).catch(() => undefined);
     await session.sourceAdmin?.disconnect().catch(() => undefined);
     await session.targetAdmin?.disconnect().catch(() => undefined);
