@@ -77,6 +77,25 @@ describe('a control plane and a gateway of one DC', () => {
     return api;
   }
 
+  /**
+   * Subscribes the application to the API on `tier` and gives it an API key;
+   * returns a call through the gateway with that key: its status and the
+   * `RateLimit-Limit` it was told.
+   */
+  async function subscribeWithKey(applicationId: string, apiId: string, tier: string, context: string, developer: string) {
+    await cp.ok(
+      `mutation($app: ID!, $api: ID!, $t: String!) { subscribe(applicationId: $app, apiId: $api, tier: $t) { id } }`,
+      { app: applicationId, api: apiId, t: tier },
+      developer,
+    );
+    const { key } = (await cp.ok(`mutation($app: ID!) { generateApiKey(applicationId: $app) { key } }`, { app: applicationId }, developer))
+      .generateApiKey;
+    return async () => {
+      const response = await fetch(`${gateway.url}${context}/v1/x`, { headers: { apikey: key } });
+      return { status: response.status, limit: response.headers.get('ratelimit-limit') };
+    };
+  }
+
   it('lets a publisher block and unblock a subscription, and a developer revoke an OAuth2 client, each in effect at the gateway', async () => {
     const admin = await cp.login(ADMIN.username, ADMIN.password);
     const context = `/blocks-${run}`;
@@ -248,21 +267,7 @@ describe('a control plane and a gateway of one DC', () => {
     await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id: api.id }, admin);
     const developer = await cp.signUp(`tunable-dev-${run}`, 'a developer password');
     const app = (await cp.ok(`mutation { createApplication(input: { name: "Tunable" }) { id } }`, {}, developer)).createApplication;
-    await cp.ok(
-      `mutation($app: ID!, $api: ID!, $t: String!) { subscribe(applicationId: $app, apiId: $api, tier: $t) { id } }`,
-      {
-        app: app.id,
-        api: api.id,
-        t: tier,
-      },
-      developer,
-    );
-    const { key } = (await cp.ok(`mutation($app: ID!) { generateApiKey(applicationId: $app) { key } }`, { app: app.id }, developer))
-      .generateApiKey;
-    const limitAtGateway = async () => {
-      const response = await fetch(`${gateway.url}${context}/v1/x`, { headers: { apikey: key } });
-      return { status: response.status, limit: response.headers.get('ratelimit-limit') };
-    };
+    const limitAtGateway = await subscribeWithKey(app.id, api.id, tier, context, developer);
     await eventually(async () => expect(await limitAtGateway()).toEqual({ status: 200, limit: '5' }), 60_000);
 
     const update = `mutation($n: String!, $r: Int!) { updateThrottlingPolicy(input: { name: $n, requestsPerMinute: $r }) { name requestsPerMinute burst unlimited } }`;
@@ -302,6 +307,59 @@ describe('a control plane and a gateway of one DC', () => {
       const { applications } = await cp.ok(`{ applications { id policy } }`, {}, developer);
       expect(applications).toContainEqual({ id: app.id, policy: small });
     }, 30_000);
+  });
+
+  it("lets a developer move a subscription to another tier the API offers, and the gateway's rate limit follows", async () => {
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    const [slow, fast, other] = [`Slow${run}`, `Fast${run}`, `Other${run}`];
+    for (const [name, rate] of [
+      [slow, 5],
+      [fast, 700],
+      [other, 900],
+    ] as const) {
+      await cp.ok(
+        `mutation($n: String!, $r: Int!) { createThrottlingPolicy(input: { name: $n, requestsPerMinute: $r }) { name } }`,
+        { n: name, r: rate },
+        admin,
+      );
+    }
+    const context = `/plans-${run}`;
+    const api = (
+      await cp.ok(
+        `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+        { input: { name: 'Plans', version: 'v1', context, upstreamUrls: [upstream.url], tiers: [slow, fast] } },
+        admin,
+      )
+    ).createApi;
+    await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id: api.id }, admin);
+    const developer = await cp.signUp(`plans-dev-${run}`, 'a developer password');
+    const stranger = await cp.signUp(`plans-other-${run}`, 'a developer password');
+    const app = (await cp.ok(`mutation { createApplication(input: { name: "Plans" }) { id } }`, {}, developer)).createApplication;
+    const ids = { app: app.id, api: api.id };
+    const limitAtGateway = await subscribeWithKey(app.id, api.id, slow, context, developer);
+    await eventually(async () => expect(await limitAtGateway()).toEqual({ status: 200, limit: '5' }), 60_000);
+
+    const change = `mutation($app: ID!, $api: ID!, $t: String!) { changeSubscriptionTier(applicationId: $app, apiId: $api, tier: $t) { id tier status } }`;
+    expect((await cp.gql(change, { ...ids, t: fast }, stranger)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const notOffered = (await cp.gql(change, { ...ids, t: other }, developer)).errors?.[0]?.extensions;
+    expect(notOffered).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'SUBSCRIPTION.TIER_NOT_OFFERED', fields: ['tier'] });
+    expect((await cp.ok(change, { ...ids, t: fast }, developer)).changeSubscriptionTier).toEqual({
+      id: `sub:${app.id}:${api.id}`,
+      tier: fast,
+      status: 'ACTIVE',
+    });
+    await eventually(async () => expect(await limitAtGateway()).toEqual({ status: 200, limit: '700' }), 30_000);
+    await eventually(async () => {
+      const { subscriptions } = await cp.ok(`query($app: ID) { subscriptions(applicationId: $app) { tier status } }`, ids, developer);
+      expect(subscriptions).toEqual([{ tier: fast, status: 'ACTIVE' }]);
+    }, 30_000);
+
+    // A removed subscription has no tier to change: subscribing again is the way back.
+    await cp.ok(`mutation($app: ID!, $api: ID!) { unsubscribe(applicationId: $app, apiId: $api) { status } }`, ids, developer);
+    expect((await cp.gql(change, { ...ids, t: slow }, developer)).errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'SUBSCRIPTION.INVALID_TRANSITION',
+    });
   });
 
   it('routes what GraphQL publishes, stops a key GraphQL revokes, counts the traffic in usage, and lists the gateway until it is gone', async () => {

@@ -16,6 +16,7 @@ import {
   UpdateApplicationHandler,
   DeleteApplicationHandler,
   SetSubscriptionBlockedHandler,
+  ChangeSubscriptionTierHandler,
   SubscribeHandler,
   UnsubscribeHandler,
 } from './devportal/devportal.commands';
@@ -55,6 +56,7 @@ const COMMAND_HANDLERS = [
   SubscribeHandler,
   UnsubscribeHandler,
   SetSubscriptionBlockedHandler,
+  ChangeSubscriptionTierHandler,
   GenerateApiKeyHandler,
   RevokeApiKeyHandler,
   RegisterOAuthClientHandler,

@@ -1,6 +1,14 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { apiDecider, applicationDecider, DomainError, SubscriptionCommand, subscriptionDecider, subscriptionStreamId } from '@apim/domain';
+import {
+  apiDecider,
+  applicationDecider,
+  DomainError,
+  SubscribeData,
+  SubscriptionCommand,
+  subscriptionDecider,
+  subscriptionStreamId,
+} from '@apim/domain';
 import { newEventId } from '@apim/events';
 import { AggregateRepository } from '../command-side/aggregate-repository';
 import { CommandContext } from '../command-side/command-context';
@@ -124,26 +132,14 @@ export class SubscribeHandler implements ICommandHandler<SubscribeCommand> {
   constructor(private readonly repository: AggregateRepository) {}
 
   async execute({ applicationId, apiId, tier, context }: SubscribeCommand): Promise<Subscription> {
-    const application = await ownedApplication(this.repository, applicationId, context.user);
-    const api = (await this.repository.load(apiDecider, apiId)).state;
-    if (api.status === 'EMPTY') throw DomainError.notFound('API.NOT_FOUND', `No API ${apiId}`);
+    const facts = await subscriptionFacts(this.repository, applicationId, apiId, context);
     const id = subscriptionStreamId(applicationId, apiId);
     await this.repository.execute({
       decider: subscriptionDecider,
       streamId: id,
       streamType: 'subscription',
       context,
-      command: {
-        type: 'Subscribe',
-        data: {
-          applicationId,
-          apiId,
-          tier,
-          api: { state: api.status, tiers: api.tiers },
-          application: { ownerId: application.ownerId },
-          actor: { userId: context.user!.userId, roles: context.user!.roles },
-        },
-      },
+      command: { type: 'Subscribe', data: { applicationId, apiId, tier, ...facts } },
     });
     return { id, applicationId, apiId, tier, status: 'ACTIVE' };
   }
@@ -170,6 +166,49 @@ export class UnsubscribeHandler implements ICommandHandler<UnsubscribeCommand> {
       data: { application: { ownerId: application.ownerId }, actor: { userId: context.user!.userId, roles: context.user!.roles } },
     });
   }
+}
+
+export class ChangeSubscriptionTierCommand extends Command<Subscription> {
+  constructor(
+    readonly applicationId: string,
+    readonly apiId: string,
+    readonly tier: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+/** Moves a subscription to another tier its API offers (its owner or an ADMIN): gateways size its bucket by the new tier. */
+@CommandHandler(ChangeSubscriptionTierCommand)
+export class ChangeSubscriptionTierHandler implements ICommandHandler<ChangeSubscriptionTierCommand> {
+  constructor(private readonly repository: AggregateRepository) {}
+
+  async execute({ applicationId, apiId, tier, context }: ChangeSubscriptionTierCommand): Promise<Subscription> {
+    const facts = await subscriptionFacts(this.repository, applicationId, apiId, context);
+    return changeSubscription(this.repository, applicationId, apiId, context, { type: 'ChangeSubscriptionTier', data: { tier, ...facts } });
+  }
+}
+
+/**
+ * What the subscription decider is told about the API (its state and tiers),
+ * the application (its owner) and who asks. The application must exist and
+ * be the asker's, or the asker an ADMIN; the API must exist.
+ */
+async function subscriptionFacts(
+  repository: AggregateRepository,
+  applicationId: string,
+  apiId: string,
+  context: CommandContext,
+): Promise<Pick<SubscribeData, 'api' | 'application' | 'actor'>> {
+  const application = await ownedApplication(repository, applicationId, context.user);
+  const api = (await repository.load(apiDecider, apiId)).state;
+  if (api.status === 'EMPTY') throw DomainError.notFound('API.NOT_FOUND', `No API ${apiId}`);
+  return {
+    api: { state: api.status, tiers: api.tiers },
+    application: { ownerId: application.ownerId },
+    actor: { userId: context.user!.userId, roles: context.user!.roles },
+  };
 }
 
 /** Runs `command` on an existing subscription and returns it as it is now. */

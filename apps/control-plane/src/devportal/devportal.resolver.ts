@@ -6,6 +6,7 @@ import { CommandContext, hasRole } from '../command-side/command-context';
 import { keysetPage, PageRequest } from '../graphql/paging';
 import { RequestContext } from '../graphql/request-context';
 import {
+  ChangeSubscriptionTierCommand,
   CreateApplicationCommand,
   DeleteApplicationCommand,
   SetSubscriptionBlockedCommand,
@@ -69,6 +70,20 @@ export class DevportalResolver {
     @RequestContext() context: CommandContext,
   ): Promise<Subscription> {
     return this.commands.execute(new UnsubscribeCommand(applicationId, apiId, context));
+  }
+
+  @Authorized('DEVELOPER', 'ADMIN')
+  @Mutation(() => Subscription, {
+    description:
+      "Moves a subscription to another tier its API offers (the application's owner or an ADMIN); gateways apply the new tier's rate from the next request. A block stays",
+  })
+  changeSubscriptionTier(
+    @Args('applicationId', { type: () => ID }) applicationId: string,
+    @Args('apiId', { type: () => ID }) apiId: string,
+    @Args('tier') tier: string,
+    @RequestContext() context: CommandContext,
+  ): Promise<Subscription> {
+    return this.commands.execute(new ChangeSubscriptionTierCommand(applicationId, apiId, tier, context));
   }
 
   @Authorized('PUBLISHER', 'ADMIN')

@@ -126,6 +126,20 @@ describe('the routing table', () => {
     expect(table.policy('Ghost')).toBeUndefined();
   });
 
+  it("takes a subscription's new tier from subscription.tier-changed, keeps its block, and keeps the tier through a snapshot", () => {
+    const table = new RoutingTable();
+    table.apply(event('subscription.created', 'sub:a:b', { applicationId: 'a', apiId: 'b', tier: 'Gold' }));
+    table.apply(event('subscription.blocked', 'sub:a:b', {}));
+    const before = table.digest();
+    expect(table.apply(event('subscription.tier-changed', 'sub:a:b', { tier: 'Bronze' }))).toBe('applied');
+    expect(table.subscription('a', 'b')).toMatchObject({ tier: 'Bronze', state: 'BLOCKED' });
+    expect(table.digest()).not.toBe(before);
+    const copy = RoutingTable.fromState(JSON.parse(JSON.stringify(table.toState())));
+    expect(copy.subscription('a', 'b')).toMatchObject({ tier: 'Bronze', state: 'BLOCKED' });
+    expect(copy.digest()).toBe(table.digest());
+    expect(table.apply(event('subscription.tier-changed', 'sub:x:y', { tier: 'Gold' }))).toBe('ignored');
+  });
+
   it("takes an application's new tier from application.updated", () => {
     const table = new RoutingTable();
     const app = randomUUID();

@@ -364,6 +364,13 @@ export class RoutingTable {
         return this.setSubscriptionState(event.streamId, 'BLOCKED');
       case 'subscription.unblocked':
         return this.setSubscriptionState(event.streamId, 'ACTIVE');
+      case 'subscription.tier-changed': {
+        // Its bucket is keyed by the subscription, so the new tier sizes it from the next request.
+        const entry = this.subscriptionsByStream.get(event.streamId);
+        if (!entry || !isEventOf(event, 'subscription.tier-changed')) return 'ignored';
+        entry.tier = event.payload.tier;
+        return 'applied';
+      }
       case 'subscription.removed': {
         const entry = this.subscriptionsByStream.get(event.streamId);
         if (!entry) return 'ignored';

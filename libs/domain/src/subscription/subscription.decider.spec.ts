@@ -2,6 +2,7 @@ import { ApiLifecycle } from '../api/api-definition';
 import { expectReplayToRebuildState, given } from '../shared/decider-test-kit';
 import {
   Actor,
+  ChangeTierData,
   SubscribeData,
   SubscriptionCommand,
   subscriptionDecider,
@@ -27,6 +28,17 @@ const unblock: SubscriptionCommand = { type: 'UnblockSubscription', data: {} };
 const unsubscribe = (actor: Actor = owner): SubscriptionCommand => ({
   type: 'Unsubscribe',
   data: { application: { ownerId: 'dev-1' }, actor },
+});
+
+const changeTier = (overrides: Partial<ChangeTierData> = {}): SubscriptionCommand => ({
+  type: 'ChangeSubscriptionTier',
+  data: {
+    tier: 'Bronze',
+    api: { state: 'PUBLISHED', tiers: ['Bronze', 'Gold'] },
+    application: { ownerId: 'dev-1' },
+    actor: owner,
+    ...overrides,
+  },
 });
 
 const created: SubscriptionEvent = { type: 'subscription.created', data: { applicationId: 'app-1', apiId: 'api-1', tier: 'Gold' } };
@@ -148,6 +160,61 @@ describe('Subscription lifecycle', () => {
   });
 });
 
+describe('ChangeSubscriptionTier', () => {
+  const toBronze: SubscriptionEvent = { type: 'subscription.tier-changed', data: { tier: 'Bronze' } };
+
+  it('moves an ACTIVE subscription to another tier the API offers', () => {
+    given(subscriptionDecider, ACTIVE).when(changeTier()).then([toBronze]);
+  });
+
+  it('moves a BLOCKED one too, and the block stays', () => {
+    given(subscriptionDecider, BLOCKED).when(changeTier()).then([toBronze]);
+    expect(expectReplayToRebuildState(subscriptionDecider, [subscribe(), block, changeTier()])).toMatchObject({
+      tier: 'Bronze',
+      status: 'BLOCKED',
+    });
+  });
+
+  it.each(['DEPRECATED', 'BLOCKED'] as ApiLifecycle[])('moves a subscription to a %s API', (state) => {
+    given(subscriptionDecider, ACTIVE)
+      .when(changeTier({ api: { state, tiers: ['Bronze'] } }))
+      .then([toBronze]);
+  });
+
+  it('records nothing for the tier it already has', () => {
+    given(subscriptionDecider, ACTIVE)
+      .when(changeTier({ tier: 'Gold' }))
+      .then([]);
+  });
+
+  it('lets an ADMIN change the tier of an application owned by someone else, and no one else', () => {
+    given(subscriptionDecider, ACTIVE)
+      .when(changeTier({ actor: { userId: 'root', roles: ['ADMIN'] } }))
+      .then([toBronze]);
+    const error = given(subscriptionDecider, ACTIVE)
+      .when(changeTier({ actor: { userId: 'dev-2', roles: ['DEVELOPER', 'PUBLISHER'] } }))
+      .thenThrows('SUBSCRIPTION.NOT_APPLICATION_OWNER');
+    expect(error.kind).toBe('FORBIDDEN');
+  });
+
+  it('refuses a tier the API does not offer, or none, naming the field', () => {
+    given(subscriptionDecider, ACTIVE)
+      .when(changeTier({ tier: 'Platinum' }))
+      .thenThrows('SUBSCRIPTION.TIER_NOT_OFFERED', ['tier']);
+    given(subscriptionDecider, ACTIVE)
+      .when(changeTier({ tier: ' ' }))
+      .thenThrows('SUBSCRIPTION.INVALID_INPUT', ['tier']);
+  });
+
+  it('refuses a REMOVED or missing subscription, and a RETIRED API', () => {
+    given(subscriptionDecider, REMOVED).when(changeTier()).thenThrows('SUBSCRIPTION.INVALID_TRANSITION');
+    given(subscriptionDecider, []).when(changeTier()).thenThrows('SUBSCRIPTION.NOT_FOUND');
+    given(subscriptionDecider, ACTIVE)
+      .when(changeTier({ api: { state: 'RETIRED', tiers: ['Bronze'] } }))
+      .thenThrows('SUBSCRIPTION.API_RETIRED');
+  });
+});
+
 describe('subscriptionStreamId', () => {
   it('is sub:<applicationId>:<apiId>', () => {
     expect(subscriptionStreamId('app-1', 'api-1')).toBe('sub:app-1:api-1');
@@ -162,7 +229,8 @@ describe('Subscription evolve', () => {
       unblock,
       unsubscribe(),
       subscribe({ tier: 'Bronze' }),
+      changeTier({ tier: 'Gold' }),
     ]);
-    expect(state).toEqual({ applicationId: 'app-1', apiId: 'api-1', tier: 'Bronze', status: 'ACTIVE' });
+    expect(state).toEqual({ applicationId: 'app-1', apiId: 'api-1', tier: 'Gold', status: 'ACTIVE' });
   });
 });

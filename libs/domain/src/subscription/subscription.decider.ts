@@ -29,6 +29,24 @@ export interface SubscribeData {
   actor: Actor;
 }
 
+/**
+ * Moves a subscription to another tier its API offers: only the
+ * application's owner (or an ADMIN) may, while the subscription is ACTIVE or
+ * BLOCKED (a block stays) and the API is not RETIRED. The handler loads `api`
+ * and `application` as for Subscribe.
+ */
+export interface ChangeTierData {
+  tier: string;
+  api: { state: ApiLifecycle; tiers: readonly string[] };
+  application: { ownerId: string };
+  actor: Actor;
+}
+
+/** `subscription.tier-changed` v1 payload: the new tier. */
+export interface SubscriptionTierChangedData {
+  tier: string;
+}
+
 /** Ends a subscription; only the application's owner (or an ADMIN) may. */
 export interface UnsubscribeData {
   application: { ownerId: string };
@@ -39,13 +57,15 @@ export type SubscriptionCommand =
   | Message<'Subscribe', SubscribeData>
   | Message<'BlockSubscription', NoData>
   | Message<'UnblockSubscription', NoData>
-  | Message<'Unsubscribe', UnsubscribeData>;
+  | Message<'Unsubscribe', UnsubscribeData>
+  | Message<'ChangeSubscriptionTier', ChangeTierData>;
 
 export type SubscriptionEvent =
   | Message<'subscription.created', SubscriptionCreatedData>
   | Message<'subscription.blocked', NoData>
   | Message<'subscription.unblocked', NoData>
-  | Message<'subscription.removed', NoData>;
+  | Message<'subscription.removed', NoData>
+  | Message<'subscription.tier-changed', SubscriptionTierChangedData>;
 
 export type SubscriptionStatus = 'ACTIVE' | 'BLOCKED' | 'REMOVED';
 export type SubscriptionState = { status: 'EMPTY' } | (SubscriptionCreatedData & { status: SubscriptionStatus });
@@ -70,6 +90,8 @@ export function decide(command: SubscriptionCommand, state: SubscriptionState): 
     case 'Unsubscribe':
       assertMayActFor(command.data.application, command.data.actor);
       return [transition(state.status, ['ACTIVE', 'BLOCKED'], 'subscription.removed', 'remove')];
+    case 'ChangeSubscriptionTier':
+      return changeTier(command.data, state);
     default:
       return unreachable(command);
   }
@@ -95,6 +117,18 @@ function subscribe(data: SubscribeData, state: SubscriptionState): SubscriptionE
   return [{ type: 'subscription.created', data: { applicationId: data.applicationId, apiId: data.apiId, tier: data.tier } }];
 }
 
+function changeTier(data: ChangeTierData, state: Exclude<SubscriptionState, { status: 'EMPTY' }>): SubscriptionEvent[] {
+  new InputCheck().require(isNonBlank(data.tier), 'tier', 'is required').throwIfAny('SUBSCRIPTION.INVALID_INPUT');
+  assertMayActFor(data.application, data.actor);
+  if (state.status === 'REMOVED')
+    throw DomainError.conflict('SUBSCRIPTION.INVALID_TRANSITION', 'Cannot change the tier of a subscription in state REMOVED');
+  if (data.api.state === 'RETIRED') throw DomainError.conflict('SUBSCRIPTION.API_RETIRED', 'This API is retired');
+  if (!data.api.tiers.includes(data.tier)) {
+    throw DomainError.badInput('SUBSCRIPTION.TIER_NOT_OFFERED', `This API does not offer the tier ${data.tier}`, ['tier']);
+  }
+  return data.tier === state.tier ? [] : [{ type: 'subscription.tier-changed', data: { tier: data.tier } }];
+}
+
 function assertMayActFor(application: { ownerId: string }, actor: Actor): void {
   if (actor.userId !== application.ownerId && !actor.roles.includes('ADMIN')) {
     throw DomainError.forbidden('SUBSCRIPTION.NOT_APPLICATION_OWNER', 'Only the owner of the application may do this');
@@ -104,7 +138,7 @@ function assertMayActFor(application: { ownerId: string }, actor: Actor): void {
 function transition(
   status: SubscriptionStatus,
   from: readonly SubscriptionStatus[],
-  emits: Exclude<SubscriptionEvent['type'], 'subscription.created'>,
+  emits: 'subscription.blocked' | 'subscription.unblocked' | 'subscription.removed',
   verb: string,
 ): SubscriptionEvent {
   if (!from.includes(status))
@@ -122,6 +156,8 @@ export function evolve(state: SubscriptionState, event: SubscriptionEvent): Subs
       return withStatus(state, 'ACTIVE');
     case 'subscription.removed':
       return withStatus(state, 'REMOVED');
+    case 'subscription.tier-changed':
+      return state.status === 'EMPTY' ? state : { ...state, tier: event.data.tier };
     default:
       return unreachable(event);
   }

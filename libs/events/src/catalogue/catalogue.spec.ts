@@ -97,6 +97,13 @@ const CASES: Record<EventType, { valid: object; invalid: [string, object, string
   'subscription.blocked': { valid: {}, invalid: [['any field', { tier: 'Gold' }, 'payload.tier: is not allowed']] },
   'subscription.unblocked': { valid: {}, invalid: [['any field', { tier: 'Gold' }, 'payload.tier: is not allowed']] },
   'subscription.removed': { valid: {}, invalid: [['any field', { tier: 'Gold' }, 'payload.tier: is not allowed']] },
+  'subscription.tier-changed': {
+    valid: { tier: 'Gold' },
+    invalid: [
+      ['no tier', {}, 'payload.tier: must be a string'],
+      ['another field', { tier: 'Gold', apiId: 'b' }, 'payload.apiId: is not allowed'],
+    ],
+  },
   'apikey.generated': {
     valid: { applicationId: 'app-1', keyHash: HASH, prefix: 'ak_live1', expiresAt: null },
     invalid: [

@@ -24,6 +24,7 @@ import { RegionPromotedV1 } from './region/region-promoted.event';
 import { SubscriptionBlockedV1 } from './subscription/subscription-blocked.event';
 import { SubscriptionCreatedV1 } from './subscription/subscription-created.event';
 import { SubscriptionRemovedV1 } from './subscription/subscription-removed.event';
+import { SubscriptionTierChangedV1 } from './subscription/subscription-tier-changed.event';
 import { SubscriptionUnblockedV1 } from './subscription/subscription-unblocked.event';
 import { UserRegisteredV1 } from './user/user-registered.event';
 import { UserDeactivatedV1, UserReactivatedV1 } from './user/user-deactivated.event';
@@ -55,6 +56,7 @@ export * from './region/region-promoted.event';
 export * from './subscription/subscription-blocked.event';
 export * from './subscription/subscription-created.event';
 export * from './subscription/subscription-removed.event';
+export * from './subscription/subscription-tier-changed.event';
 export * from './subscription/subscription-unblocked.event';
 export * from './user/user-registered.event';
 export * from './user/user-roles';
@@ -97,6 +99,7 @@ export const EVENT_CATALOGUE = {
   'subscription.blocked': { streamType: 'subscription', current: 1, versions: { 1: SubscriptionBlockedV1 } },
   'subscription.unblocked': { streamType: 'subscription', current: 1, versions: { 1: SubscriptionUnblockedV1 } },
   'subscription.removed': { streamType: 'subscription', current: 1, versions: { 1: SubscriptionRemovedV1 } },
+  'subscription.tier-changed': { streamType: 'subscription', current: 1, versions: { 1: SubscriptionTierChangedV1 } },
   'apikey.generated': { streamType: 'apikey', current: 1, versions: { 1: ApikeyGeneratedV1 } },
   'apikey.revoked': { streamType: 'apikey', current: 1, versions: { 1: ApikeyRevokedV1 } },
   'oauth-client.registered': { streamType: 'oauth-client', current: 1, versions: { 1: OauthClientRegisteredV1 } },

@@ -40,6 +40,9 @@ export class DevportalProjection implements Projection {
          ON CONFLICT (id) DO UPDATE SET tier = EXCLUDED.tier, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at`,
         [event.streamId, p.applicationId, p.apiId, p.tier, event.occurredAt],
       );
+    } else if (event.type === 'subscription.tier-changed') {
+      const p = event.payload as { tier: string };
+      await tx.query(`UPDATE rm_subscriptions SET tier = $2, updated_at = $3 WHERE id = $1`, [event.streamId, p.tier, event.occurredAt]);
     } else if (SUBSCRIPTION_STATUS[event.type]) {
       await tx.query(
         `UPDATE rm_subscriptions SET status = CASE WHEN ${applicationDeleted('application_id')} THEN 'REMOVED' ELSE $2 END, updated_at = $3
