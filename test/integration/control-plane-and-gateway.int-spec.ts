@@ -420,11 +420,22 @@ describe('a control plane and a gateway of one DC', () => {
     const developerAsked = await cp.gql(`{ gateways { id } }`, {}, developer);
     expect(developerAsked.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
-    await gateway.process.stop(10_000);
-    await eventually(async () => {
-      const { gateways } = await cp.ok(`{ gateways { id status } }`, {}, admin);
-      expect(gateways.find((g: { id: string }) => g.id === gatewayId)?.status).toBe('GONE');
-    }, 30_000);
+    // A gateway that stops says so in its last heartbeat; one that dies is GONE once silent for GATEWAY_GONE_AFTER_SECONDS.
+    const listedAs = async (id: string) =>
+      (await cp.ok(`{ gateways { id status state } }`, {}, admin)).gateways.find((g: { id: string }) => g.id === id);
+    const brief = await startGateway(
+      { DC_ID: dc, KAFKA_BROKERS: testBrokers('dc1').join(','), GATEWAY_ID: `${gatewayId}-brief`, HEARTBEAT_INTERVAL_SECONDS: '1' },
+      'with-cp-brief',
+    );
+    try {
+      await eventually(async () => expect(await listedAs(`${gatewayId}-brief`)).toMatchObject({ status: 'LIVE', state: 'ready' }), 60_000);
+    } finally {
+      await brief.process.stop(10_000);
+    }
+    await eventually(async () => expect(await listedAs(`${gatewayId}-brief`)).toMatchObject({ status: 'GONE', state: 'stopped' }), 30_000);
+    gateway.process.kill('SIGKILL');
+    await gateway.process.exited;
+    await eventually(async () => expect(await listedAs(gatewayId)).toMatchObject({ status: 'GONE', state: 'ready' }), 30_000);
     const live = await cp.ok(`{ gateways(includeGone: false) { id } }`, {}, admin);
     expect(live.gateways.map((g: { id: string }) => g.id)).not.toContain(gatewayId);
     passed = true;

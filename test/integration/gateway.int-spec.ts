@@ -130,7 +130,14 @@ describe('the gateway worker', () => {
     await writer.write('apikey.generated', keyId, { applicationId: appId, keyHash: key.keyHash, prefix: key.prefix, expiresAt: null });
     await writer.write('oauth-client.registered', clientId, { applicationId: appId, secretHash: 'a'.repeat(64) });
     gateway = await startGateway(
-      { KAFKA_BROKERS: testBrokers('dc1').join(','), GATEWAY_ID: gatewayId, BODY_LIMIT_BYTES: '1024', HEARTBEAT_INTERVAL_SECONDS: '1' },
+      {
+        KAFKA_BROKERS: testBrokers('dc1').join(','),
+        GATEWAY_ID: gatewayId,
+        BODY_LIMIT_BYTES: '1024',
+        HEARTBEAT_INTERVAL_SECONDS: '1',
+        // Other files run dc1 gateways on the same cluster: this one's limits must not depend on them.
+        RATE_LIMIT_SCOPE: 'gateway',
+      },
       'main',
     );
     await until(200, () => fetch(`${gateway.url}/readyz`), 60_000);
@@ -351,6 +358,40 @@ describe('the gateway worker', () => {
     await until(200, () => withKey(`${throttled}/v1/x`));
   });
 
+  it("shares a tier's rate among the serving gateways of a DC, and gives a stopped gateway's share back", async () => {
+    // A DC of its own, so that only these two gateways' heartbeats count; they read the same apim.events.
+    const env = { KAFKA_BROKERS: testBrokers('dc1').join(','), DC_ID: `s${run}`, HEARTBEAT_INTERVAL_SECONDS: '1' };
+    const one = await startGateway({ ...env, GATEWAY_ID: `gw-share-1-${run}` }, 'share-1');
+    const two = await startGateway({ ...env, GATEWAY_ID: `gw-share-2-${run}` }, 'share-2');
+    const sharedBy = async (gw: RunningGateway) =>
+      Number(/apim_gateway_rate_limit_gateways\{[^}]*\} (\d+)/.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1]);
+    try {
+      for (const gw of [one, two]) await until(200, () => fetch(`${gw.url}/readyz`), 60_000);
+      await eventually(async () => expect([await sharedBy(one), await sharedBy(two)]).toEqual([2, 2]), 30_000);
+
+      // The tiny tier allows 2 a minute in the DC: one at each gateway, whichever they come to.
+      const { apiKey } = await subscribedApplication(tiny);
+      const call = (gw: RunningGateway) => fetch(`${gw.url}${context}/v1/x`, { headers: { apikey: apiKey } });
+      const first = await until(200, () => call(one));
+      expect(first.headers.get('ratelimit-limit')).toBe('2');
+      await expectError(await call(one), 429, 'RATE_LIMITED');
+      const second = await until(200, () => call(two));
+      expect(second.headers.get('ratelimit-remaining')).toBe('0');
+      await expectError(await call(two), 429, 'RATE_LIMITED');
+
+      // A gateway that stops says so in its last heartbeat: the other takes the whole rate at once.
+      await two.process.stop(10_000);
+      await eventually(async () => expect(await sharedBy(one)).toBe(1), 30_000);
+      const alone = await subscribedApplication(tiny);
+      const callAlone = () => fetch(`${one.url}${context}/v1/x`, { headers: { apikey: alone.apiKey } });
+      expect((await until(200, callAlone)).headers.get('ratelimit-remaining')).toBe('1');
+      expect((await callAlone()).status).toBe(200);
+      await expectError(await callAlone(), 429, 'RATE_LIMITED');
+    } finally {
+      await Promise.all([one.process.stop(10_000), two.process.stop(10_000)]);
+    }
+  });
+
   it('follows the lifecycle: blocked gives 403, deprecated still routes, retired gives 404', async () => {
     await writer.write('api.blocked', apiId, {});
     await expectError(await until(403, () => withKey(`${context}/v1/x`)), 403, 'API_BLOCKED');
@@ -434,6 +475,7 @@ describe('the gateway worker', () => {
     expect(metrics).toMatch(/apim_gateway_event_lag_records\{topic="apim.events",partition="0"/);
     expect(metrics).toMatch(/apim_gateway_last_event_age_seconds\{[^}]*\} \d/);
     expect(metrics).toMatch(/apim_gateway_ready\{[^}]*\} 1/);
+    expect(metrics).toMatch(/apim_gateway_rate_limit_gateways\{[^}]*\} 1/);
     expect(metrics).toMatch(/apim_gateway_telemetry_thread_restarts\{[^}]*\} 0/);
     expect(metrics).toMatch(/apim_gateway_telemetry_records\{outcome="dropped"[^}]*\} 0/);
 

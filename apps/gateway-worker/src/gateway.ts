@@ -10,6 +10,7 @@ import {
 } from '@apim/events';
 import { GatewayConfig } from './config/gateway.config';
 import { EventFeed } from './feed/event-feed';
+import { PeerGateways, PeerHeartbeats } from './feed/peer-gateways';
 import { HttpServer, ServerRequest, ServerResponse } from './http/http-server';
 import { socketsKind, SocketsKind } from './http/wire';
 import { SnapshotStore } from './feed/snapshot-store';
@@ -38,6 +39,8 @@ export class Gateway {
   private readonly upstreams: Upstreams;
   private readonly proxy: ApiProxy;
   private readonly snapshots?: SnapshotStore;
+  /** The DC's gateways that share the rate limits (RATE_LIMIT_SCOPE=dc). */
+  private readonly peerHeartbeats?: PeerHeartbeats;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly gatewayId: string;
   private readonly startedAt = new Date().toISOString();
@@ -72,6 +75,20 @@ export class Gateway {
       deadLetter: async (letter) => this.telemetry.enqueue(TOPICS.dlq, deadLetterMessage(letter, `gateway-${this.gatewayId}`)),
     });
     if (config.SNAPSHOT_FILE) this.snapshots = new SnapshotStore(config.SNAPSHOT_FILE, config.DC_ID);
+    if (config.RATE_LIMIT_SCOPE === 'dc') {
+      // A gateway silent for three heartbeats no longer takes a share (the DC's gateways share one interval).
+      const timeoutMs = 3 * config.HEARTBEAT_INTERVAL_SECONDS * 1000;
+      const peers = new PeerGateways({
+        dc: config.DC_ID,
+        gatewayId: this.gatewayId,
+        timeoutMs,
+        onChange: (gateways) => {
+          this.rateLimiter.setGateways(gateways);
+          logger.info('rate limits shared by the serving gateways of this DC', { gateways });
+        },
+      });
+      this.peerHeartbeats = new PeerHeartbeats(kafka, peers, timeoutMs, logger);
+    }
     this.sockets = socketsKind(config.GATEWAY_SOCKETS);
     this.upstreams = new Upstreams({ connections: config.UPSTREAM_CONNECTIONS, keepAliveTimeoutMs: 30_000, sockets: this.sockets });
     this.metrics = new GatewayMetrics({
@@ -101,6 +118,7 @@ export class Gateway {
   async start(): Promise<void> {
     this.restoreSnapshot();
     this.feed.start();
+    this.peerHeartbeats?.start();
     this.telemetry.start();
     this.every(this.config.HEARTBEAT_INTERVAL_SECONDS * 1000, () => this.heartbeat());
     this.every(this.config.SNAPSHOT_INTERVAL_SECONDS * 1000, () => this.saveSnapshot());
@@ -125,9 +143,10 @@ export class Gateway {
     this.saveSnapshot();
     await within(3000, this.server.close());
     this.server.destroyAll();
-    await within(5000, this.feed.stop());
+    await within(5000, Promise.all([this.feed.stop(), this.peerHeartbeats?.stop()]));
     this.saveSnapshot();
-    this.heartbeat();
+    // The last heartbeat says so: the DC's other gateways take back its share of the rate limits at once.
+    this.heartbeat('stopped');
     await this.telemetry.stop();
     await within(2000, this.upstreams.close());
     this.logger.info('stopped', { snapshot: this.lastSnapshotAt !== null });
@@ -176,7 +195,7 @@ export class Gateway {
     });
   }
 
-  private heartbeat(): void {
+  private heartbeat(state: string = this.feed.status().state): void {
     const table = this.feed.building;
     const positions = this.feed.partitions();
     this.telemetry.enqueue(
@@ -186,7 +205,7 @@ export class Gateway {
         gatewayId: this.gatewayId,
         dc: this.config.DC_ID,
         version: VERSION,
-        state: this.feed.status().state,
+        state,
         startedAt: this.startedAt,
         at: new Date().toISOString(),
         positions,

@@ -91,8 +91,9 @@ export class Gateway {
   @Field(() => ID) id!: string;
   @Field() dc!: string;
   @Field() version!: string;
-  @Field({ description: 'LIVE, or GONE when silent for longer than GATEWAY_GONE_AFTER_SECONDS' }) status!: string;
-  @Field({ description: "The gateway's own readiness when last heard: ready, degraded, catching-up, not-ready" }) state!: string;
+  @Field({ description: 'LIVE, or GONE when it stopped or was silent for longer than GATEWAY_GONE_AFTER_SECONDS' }) status!: string;
+  @Field({ description: "The gateway's own readiness when last heard: ready, degraded, catching-up, not-ready, or stopped (it shut down)" })
+  state!: string;
   @Field() startedAt!: Date;
   @Field() lastSeen!: Date;
   @Field(() => Int, { description: 'Records behind, summed over its partitions' }) lag!: number;
@@ -117,7 +118,7 @@ export class RegionResolver {
     const gateways = (await listGateways(this.db)).map(({ gatewayId, ...row }) => ({
       id: gatewayId,
       ...row,
-      status: row.lastSeen.getTime() < goneBefore ? 'GONE' : 'LIVE',
+      status: row.state === 'stopped' || row.lastSeen.getTime() < goneBefore ? 'GONE' : 'LIVE',
     }));
     return includeGone ? gateways : gateways.filter((gateway) => gateway.status === 'LIVE');
   }

@@ -50,6 +50,14 @@ export class GatewayConfig extends DcConfig {
   @IsIn(['raw', 'node'], { message: 'must be raw or node' })
   GATEWAY_SOCKETS: 'raw' | 'node' = 'raw';
 
+  /**
+   * `dc` (default): the DC's serving gateways share each policy's rate, each
+   * enforcing 1/N of it, N counted from their heartbeats (docs/operations.md,
+   * "Rate limits"); `gateway`: each gateway enforces the whole rate.
+   */
+  @IsIn(['dc', 'gateway'], { message: 'must be dc or gateway' })
+  RATE_LIMIT_SCOPE: 'dc' | 'gateway' = 'dc';
+
   get gatewayId(): string {
     return (
       this.GATEWAY_ID ??

@@ -25,6 +25,26 @@ describe('the rate limiter', () => {
     expect(limiter.take([wide])).toMatchObject({ allowed: true, remaining: 98 });
   });
 
+  it('holds and refills 1/N of each policy when N gateways share it, and reports for the DC as a whole', () => {
+    let now = 0;
+    const limiter = new RateLimiter(() => now);
+    limiter.setGateways(3);
+    const limits = [{ key: 'sub', policy: policy(60, 3) }];
+    // 21 tokens here: (60 + 3) / 3.
+    const first = limiter.take(limits);
+    expect(first).toMatchObject({ allowed: true, limit: 60, remaining: 60 });
+    for (let i = 1; i < 21; i++) expect(limiter.take(limits).allowed).toBe(true);
+    expect(limiter.take(limits)).toMatchObject({ allowed: false, limit: 60, remaining: 0, retryAfterSeconds: 3 });
+    // A third of a token per second: one more after 3 s.
+    now += 3000;
+    expect(limiter.take(limits)).toMatchObject({ allowed: true, remaining: 0 });
+    // One gateway again: the bucket takes its full size and rate from its next request on (a minute refills 60).
+    limiter.setGateways(1);
+    now += 60_000;
+    expect(limiter.take(limits)).toMatchObject({ allowed: true, remaining: 59 });
+    expect(limiter.sharedBy).toBe(1);
+  });
+
   it('ignores unlimited policies and prunes buckets that are full again', () => {
     let now = 0;
     const limiter = new RateLimiter(() => now);

@@ -34,16 +34,32 @@ const UNLIMITED: RateDecision = { allowed: true, limit: 0, remaining: 0, resetSe
  * Token buckets, one per key (subscription, application, API). A bucket holds
  * `requestsPerMinute + burst` tokens and refills at `requestsPerMinute` per
  * minute; a request takes one token from every bucket that applies, or from
- * none when any of them is empty. Buckets are local to this gateway process:
- * N gateways allow up to N times the rate, the usual trade of Kong's and
- * Tyk's local policies for a request path that never waits on the network.
+ * none when any of them is empty.
+ *
+ * Buckets live in this process, and the request path never waits on the
+ * network. When N gateways share a DC's rate limits (`setGateways`, from
+ * their heartbeats), each bucket holds and refills 1/N of the policy, so the
+ * DC as a whole admits the policy's rate when the load balancer spreads the
+ * traffic evenly (Tyk's distributed rate limiter does the same). The headers
+ * still speak for the DC: `RateLimit-Limit` is the policy's rate, and
+ * `RateLimit-Remaining` this gateway's whole tokens times N.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly applying: Bucket[] = [];
   private readonly applyingLimits: Limit[] = [];
+  private gateways = 1;
 
   constructor(private readonly now: () => number = Date.now) {}
+
+  /** How many gateways share the policies' rates, this one included; buckets take their new size on their next request. */
+  setGateways(gateways: number): void {
+    this.gateways = Math.max(1, Math.floor(gateways));
+  }
+
+  get sharedBy(): number {
+    return this.gateways;
+  }
 
   take(limits: readonly Limit[]): RateDecision {
     // On every request: no intermediate arrays, the buckets that apply go into one kept for the purpose.
@@ -69,7 +85,7 @@ export class RateLimiter {
     const refusedBy = empty === -1 ? undefined : this.applyingLimits[empty].key;
     buckets.length = this.applyingLimits.length = 0;
     // The bucket also holds the burst, which RateLimit-Limit (the per-minute rate) does not count.
-    const remaining = Math.min(limit, Math.max(0, Math.floor(bucket.tokens)));
+    const remaining = Math.min(limit, Math.max(0, Math.floor(bucket.tokens)) * this.gateways);
     const decision: RateDecision = {
       allowed: empty === -1,
       limit,
@@ -98,8 +114,8 @@ export class RateLimiter {
   }
 
   private refilled({ key, policy }: Limit, now: number): Bucket {
-    const capacity = policy.requestsPerMinute + policy.burst;
-    const perMs = policy.requestsPerMinute / 60_000;
+    const capacity = (policy.requestsPerMinute + policy.burst) / this.gateways;
+    const perMs = policy.requestsPerMinute / this.gateways / 60_000;
     let bucket = this.buckets.get(key);
     if (!bucket) {
       bucket = { tokens: capacity, updatedAt: now, capacity, perMs };

@@ -43,6 +43,15 @@ export class GatewayMetrics {
         this.set(at === null ? -1 : Math.max(0, (Date.now() - Date.parse(at)) / 1000));
       },
     });
+    const { rateLimiter } = sources;
+    new Gauge({
+      name: 'apim_gateway_rate_limit_gateways',
+      help: "Gateways sharing each policy's rate in this DC, this one included (each enforces 1/N); 1 with RATE_LIMIT_SCOPE=gateway",
+      registers,
+      collect() {
+        this.set(rateLimiter.sharedBy);
+      },
+    });
     new Gauge({
       name: 'apim_gateway_ready',
       help: '1 when caught up with the event stream and following it',
