@@ -227,6 +227,55 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
     await waitFor(async () => expect((await cp.ok(read, { id: api.id }, publisher)).api).toEqual({ throttlingPolicy: null, revision: 2 }));
   });
 
+  it('deletes a throttling policy nothing uses, refuses one in use naming what uses it, keeps Unlimited, and lets the name come back', async () => {
+    const admin = await waitFor(() => cp.login(ADMIN.username, ADMIN.password));
+    const developer = await cp.signUp('del.dev', 'developer-password-1');
+    const remove = `mutation($n: String!) { deleteThrottlingPolicy(name: $n) }`;
+    const createPolicy = `mutation { createThrottlingPolicy(input: { name: "Doomed", requestsPerMinute: 60 }) { name } }`;
+    await cp.ok(createPolicy, {}, admin);
+    const api = (
+      await cp.ok(
+        `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+        { input: { name: 'Doomed tier', version: 'v1', context: '/doomed', upstreamUrls: ['http://127.0.0.1:9/'], tiers: ['Doomed'] } },
+        admin,
+      )
+    ).createApi;
+
+    expect(codeOf(await cp.gql(remove, { n: 'Doomed' }, developer))).toBe('FORBIDDEN');
+    expect((await cp.gql(remove, { n: 'Unlimited' }, admin)).errors?.[0].extensions).toMatchObject({ reason: 'POLICY.PROTECTED' });
+    expect((await cp.gql(remove, { n: 'Nothing' }, admin)).errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND' });
+    const inUse = await waitFor(async () => {
+      const error = (await cp.gql(remove, { n: 'doomed' }, admin)).errors?.[0];
+      expect(error?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'POLICY.IN_USE' });
+      return error!;
+    });
+    expect(inUse.message).toContain('1 API');
+
+    // Once the API offers another tier, nothing uses it.
+    await cp.ok(
+      `mutation($id: ID!, $input: UpdateApiInput!) { updateApi(id: $id, input: $input) { id } }`,
+      { id: api.id, input: { tiers: ['Gold'] } },
+      admin,
+    );
+    await waitFor(async () => expect((await cp.ok(remove, { n: 'doomed' }, admin)).deleteThrottlingPolicy).toBe(true));
+    await waitFor(async () =>
+      expect((await cp.ok(`{ throttlingPolicies { name } }`, {}, admin)).throttlingPolicies).not.toContainEqual({ name: 'Doomed' }),
+    );
+    const offering = await cp.gql(
+      `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+      { input: { name: 'Late', version: 'v1', context: '/late-doomed', upstreamUrls: ['http://127.0.0.1:9/'], tiers: ['Doomed'] } },
+      admin,
+    );
+    expect(offering.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: ['tiers'] });
+    expect((await cp.gql(remove, { n: 'Doomed' }, admin)).errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND' });
+
+    // The name may be taken again.
+    expect((await cp.ok(createPolicy, {}, admin)).createThrottlingPolicy).toEqual({ name: 'Doomed' });
+    await waitFor(async () =>
+      expect((await cp.ok(`{ throttlingPolicies { name } }`, {}, admin)).throttlingPolicies).toContainEqual({ name: 'Doomed' }),
+    );
+  });
+
   it('changes a password: the old one stops signing in and its sessions end, the new one works, only its hash is on apim.events', async () => {
     const token = await cp.signUp('pat.password', 'first-password-1');
     const change = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }`;

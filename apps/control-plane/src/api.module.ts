@@ -36,7 +36,11 @@ import { KeyManagerResolver } from './keymanager/keymanager.resolver';
 import { OAuth2Controller } from './keymanager/oauth2.controller';
 import { ChangeApiLifecycleHandler } from './publisher/commands/change-api-lifecycle.command';
 import { CreateApiHandler } from './publisher/commands/create-api.command';
-import { CreateThrottlingPolicyHandler, UpdateThrottlingPolicyHandler } from './publisher/commands/create-throttling-policy.command';
+import {
+  CreateThrottlingPolicyHandler,
+  DeleteThrottlingPolicyHandler,
+  UpdateThrottlingPolicyHandler,
+} from './publisher/commands/create-throttling-policy.command';
 import { UpdateApiHandler } from './publisher/commands/update-api.command';
 import { PublisherResolver } from './publisher/publisher.resolver';
 import { BootstrapService } from './region/bootstrap.service';
@@ -50,6 +54,7 @@ const COMMAND_HANDLERS = [
   ChangeApiLifecycleHandler,
   CreateThrottlingPolicyHandler,
   UpdateThrottlingPolicyHandler,
+  DeleteThrottlingPolicyHandler,
   CreateApplicationHandler,
   UpdateApplicationHandler,
   DeleteApplicationHandler,

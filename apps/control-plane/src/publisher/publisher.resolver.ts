@@ -17,7 +17,11 @@ import {
 } from './api.types';
 import { ChangeApiLifecycleCommand } from './commands/change-api-lifecycle.command';
 import { CreateApiCommand } from './commands/create-api.command';
-import { CreateThrottlingPolicyCommand, UpdateThrottlingPolicyCommand } from './commands/create-throttling-policy.command';
+import {
+  CreateThrottlingPolicyCommand,
+  DeleteThrottlingPolicyCommand,
+  UpdateThrottlingPolicyCommand,
+} from './commands/create-throttling-policy.command';
 import { UpdateApiCommand } from './commands/update-api.command';
 
 /** Developers see what they may subscribe to: published or deprecated public APIs. */
@@ -74,6 +78,15 @@ export class PublisherResolver {
     @RequestContext() context: CommandContext,
   ): Promise<ThrottlingPolicy> {
     return this.commands.execute(new UpdateThrottlingPolicyCommand(input, context));
+  }
+
+  @Authorized('PUBLISHER', 'ADMIN')
+  @Mutation(() => Boolean, {
+    description:
+      'Deletes a tier that nothing uses (no API that is not retired offers it or is throttled by it, no application has it, no subscription is on it); its name may be created again. Unlimited, the default policy of applications, stays',
+  })
+  deleteThrottlingPolicy(@Args('name') name: string, @RequestContext() context: CommandContext): Promise<boolean> {
+    return this.commands.execute(new DeleteThrottlingPolicyCommand(name, context));
   }
 
   @Authorized()

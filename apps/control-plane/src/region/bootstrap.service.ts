@@ -36,16 +36,20 @@ export class BootstrapService implements OnApplicationBootstrap {
     // A standby gets policies and the admin from the primary. In active-active, one DC (PRIMARY_DC, else the
     // first id) seeds them: seeded in every DC, they would be the same stream ids created twice, i.e. conflicts.
     if (!(await this.guard.region()).writable || this.config.initialPrimary !== this.config.DC_ID) return;
-    for (const policy of DEFAULT_POLICIES)
+    for (const policy of DEFAULT_POLICIES) {
+      // Seeded once: a default tier an operator deleted stays deleted across restarts.
+      const streamId = policyStreamId(policy.name);
+      if ((await this.repository.load(policyDecider, streamId)).state.status !== 'EMPTY') continue;
       await this.once(`policy ${policy.name}`, () =>
         this.repository.execute({
           decider: policyDecider,
-          streamId: policyStreamId(policy.name),
+          streamId,
           streamType: 'policy',
           context,
           command: { type: 'CreatePolicy', data: policy },
         }),
       );
+    }
     const { APIM_ADMIN_USER: username, APIM_ADMIN_PASSWORD: password } = this.config;
     if (username && password) await this.once('admin user', () => this.auth.register(username, password, ['ADMIN'], context));
     else this.logger.warn('APIM_ADMIN_USER and APIM_ADMIN_PASSWORD are not set: no admin is created');

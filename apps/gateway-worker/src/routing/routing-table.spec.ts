@@ -140,6 +140,14 @@ describe('the routing table', () => {
     expect(table.apply(event('subscription.tier-changed', 'sub:x:y', { tier: 'Gold' }))).toBe('ignored');
   });
 
+  it('forgets a deleted policy, and ignores the deletion of one it does not know', () => {
+    const table = new RoutingTable();
+    table.apply(event('policy.created', 'policy:silver', { name: 'Silver', requestsPerMinute: 10, burst: 2, unlimited: false }));
+    expect(table.apply(event('policy.deleted', 'policy:silver', { name: 'Silver' }))).toBe('applied');
+    expect(table.policy('Silver')).toBeUndefined();
+    expect(table.apply(event('policy.deleted', 'policy:ghost', { name: 'Ghost' }))).toBe('ignored');
+  });
+
   it("takes an application's new tier from application.updated", () => {
     const table = new RoutingTable();
     const app = randomUUID();

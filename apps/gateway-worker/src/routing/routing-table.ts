@@ -339,6 +339,11 @@ export class RoutingTable {
         this.policies.set(name, { name, requestsPerMinute, burst, unlimited });
         return 'applied';
       }
+      case 'policy.deleted': {
+        // Deleted only once nothing used it; a subscription another DC put on it meanwhile keeps its other limits.
+        if (!isEventOf(event, 'policy.deleted') || !this.policies.delete(event.payload.name)) return 'ignored';
+        return 'applied';
+      }
       case 'application.created': {
         if (!isEventOf(event, 'application.created')) return 'ignored';
         this.applications.set(event.streamId, { id: event.streamId, policy: event.payload.policy });

@@ -46,6 +46,41 @@ describe('UpdatePolicy', () => {
   });
 });
 
+describe('DeletePolicy', () => {
+  const deletePolicy = (usedBy: string[] = []) => ({ type: 'DeletePolicy' as const, data: { usedBy } });
+  const goldDeleted: PolicyEvent = { type: 'policy.deleted', data: { name: 'Gold' } };
+
+  it('deletes a tier nothing uses, under the name it was created with', () => {
+    given(policyDecider, [goldCreated]).when(deletePolicy()).then([goldDeleted]);
+  });
+
+  it('refuses one still in use, naming what uses it', () => {
+    const error = given(policyDecider, [goldCreated])
+      .when(deletePolicy(['2 APIs', '1 subscription']))
+      .thenThrows('POLICY.IN_USE');
+    expect(error.kind).toBe('CONFLICT');
+    expect(error.message).toContain('2 APIs, 1 subscription');
+  });
+
+  it('never deletes the default policy of applications', () => {
+    const unlimited: PolicyEvent = { type: 'policy.created', data: { ...DEFAULT_POLICIES[3] } };
+    given(policyDecider, [unlimited]).when(deletePolicy()).thenThrows('POLICY.PROTECTED');
+  });
+
+  it('knows no deleted or missing policy, and lets its name be created again', () => {
+    given(policyDecider, []).when(deletePolicy()).thenThrows('POLICY.NOT_FOUND');
+    given(policyDecider, [goldCreated, goldDeleted]).when(deletePolicy()).thenThrows('POLICY.NOT_FOUND');
+    given(policyDecider, [goldCreated, goldDeleted])
+      .when({ type: 'UpdatePolicy', data: { requestsPerMinute: 5, burst: 0 } })
+      .thenThrows('POLICY.NOT_FOUND');
+    given(policyDecider, [goldCreated, goldDeleted]).when(createPolicy()).then([goldCreated]);
+  });
+
+  it('rebuilds the deleted and re-created state by replay', () => {
+    expectReplayToRebuildState(policyDecider, [createPolicy(), deletePolicy(), createPolicy({ requestsPerMinute: 7 })]);
+  });
+});
+
 describe('CreatePolicy', () => {
   it('creates a throttling policy', () => {
     given(policyDecider, []).when(createPolicy()).then([goldCreated]);

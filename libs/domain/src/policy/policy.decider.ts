@@ -20,9 +20,29 @@ export interface UpdatePolicyData {
 /** `policy.updated` v1 payload: the policy as it is after the change (`name` and `unlimited` as before). */
 export type PolicyUpdatedData = PolicyCreatedData;
 
-export type PolicyCommand = Message<'CreatePolicy', CreatePolicyData> | Message<'UpdatePolicy', UpdatePolicyData>;
-export type PolicyEvent = Message<'policy.created', PolicyCreatedData> | Message<'policy.updated', PolicyUpdatedData>;
-export type PolicyState = { status: 'EMPTY' } | (PolicyCreatedData & { status: 'CREATED' });
+/**
+ * Deletes a throttling tier that nothing uses any more. The handler says
+ * what still uses it, from the read models (e.g. `2 APIs`); empty: nothing.
+ */
+export interface DeletePolicyData {
+  usedBy: readonly string[];
+}
+
+/** `policy.deleted` v1 payload: the name of the tier, which may be created again. */
+export interface PolicyDeletedData {
+  name: string;
+}
+
+/** The policy every application gets when its owner names none: it cannot be deleted. */
+export const DEFAULT_APPLICATION_POLICY = 'Unlimited';
+
+export type PolicyCommand =
+  Message<'CreatePolicy', CreatePolicyData> | Message<'UpdatePolicy', UpdatePolicyData> | Message<'DeletePolicy', DeletePolicyData>;
+export type PolicyEvent =
+  | Message<'policy.created', PolicyCreatedData>
+  | Message<'policy.updated', PolicyUpdatedData>
+  | Message<'policy.deleted', PolicyDeletedData>;
+export type PolicyState = { status: 'EMPTY' } | (PolicyCreatedData & { status: 'CREATED' }) | { status: 'DELETED'; name: string };
 
 /** A policy's name as the domain takes it (the GraphQL input for a new one is stricter). */
 export const POLICY_NAME = /^[A-Za-z0-9 _-]{1,40}$/;
@@ -57,13 +77,16 @@ export function decide(command: PolicyCommand, state: PolicyState): PolicyEvent[
       return create(command.data, state);
     case 'UpdatePolicy':
       return update(command.data, state);
+    case 'DeletePolicy':
+      return remove(command.data, state);
     default:
       return unreachable(command);
   }
 }
 
 function create(data: CreatePolicyData, state: PolicyState): PolicyEvent[] {
-  if (state.status !== 'EMPTY') throw DomainError.conflict('POLICY.ALREADY_EXISTS', `Policy ${state.name} already exists`, ['name']);
+  // A deleted tier's name may be taken again.
+  if (state.status === 'CREATED') throw DomainError.conflict('POLICY.ALREADY_EXISTS', `Policy ${state.name} already exists`, ['name']);
   const name = typeof data.name === 'string' ? data.name.trim() : '';
   const check = new InputCheck()
     .require(POLICY_NAME.test(name), 'name', 'must be 1..40 characters [A-Za-z0-9 _-]')
@@ -76,12 +99,24 @@ function create(data: CreatePolicyData, state: PolicyState): PolicyEvent[] {
 
 /** Changes the rate of a tier. The same rate again records nothing (a retried request stays harmless). */
 function update(data: UpdatePolicyData, state: PolicyState): PolicyEvent[] {
-  if (state.status === 'EMPTY') throw DomainError.notFound('POLICY.NOT_FOUND', 'No such throttling policy');
+  if (state.status !== 'CREATED') throw DomainError.notFound('POLICY.NOT_FOUND', 'No such throttling policy');
   if (state.unlimited) throw DomainError.conflict('POLICY.UNLIMITED', `Policy ${state.name} is unlimited: it has no rate to change`, []);
   requireRate(new InputCheck(), data.requestsPerMinute, data.burst, false).throwIfAny('POLICY.INVALID_INPUT');
   if (data.requestsPerMinute === state.requestsPerMinute && data.burst === state.burst) return [];
   const { name, unlimited } = state;
   return [{ type: 'policy.updated', data: { name, requestsPerMinute: data.requestsPerMinute, burst: data.burst, unlimited } }];
+}
+
+/** Deletes a tier: never the default application policy, nor one that something still uses. */
+function remove(data: DeletePolicyData, state: PolicyState): PolicyEvent[] {
+  if (state.status !== 'CREATED') throw DomainError.notFound('POLICY.NOT_FOUND', 'No such throttling policy');
+  if (state.name.toLowerCase() === DEFAULT_APPLICATION_POLICY.toLowerCase()) {
+    throw DomainError.conflict('POLICY.PROTECTED', `${state.name} is the default policy of applications: it cannot be deleted`, []);
+  }
+  if (data.usedBy.length > 0) {
+    throw DomainError.conflict('POLICY.IN_USE', `Policy ${state.name} is still used by ${data.usedBy.join(', ')}`, []);
+  }
+  return [{ type: 'policy.deleted', data: { name: state.name } }];
 }
 
 /** The rate of a tier, as created and as updated (an unlimited tier's rate is not checked). */
@@ -96,7 +131,9 @@ export function evolve(state: PolicyState, event: PolicyEvent): PolicyState {
     case 'policy.created':
       return { ...event.data, status: 'CREATED' };
     case 'policy.updated':
-      return state.status === 'EMPTY' ? state : { ...state, requestsPerMinute: event.data.requestsPerMinute, burst: event.data.burst };
+      return state.status !== 'CREATED' ? state : { ...state, requestsPerMinute: event.data.requestsPerMinute, burst: event.data.burst };
+    case 'policy.deleted':
+      return { status: 'DELETED', name: event.data.name };
     default:
       return unreachable(event);
   }

@@ -85,6 +85,10 @@ const CASES: Record<EventType, { valid: object; invalid: [string, object, string
       ],
     ],
   },
+  'policy.deleted': {
+    valid: { name: 'Gold' },
+    invalid: [['no name', {}, 'payload.name: must be a string']],
+  },
   'application.created': {
     valid: { ownerId: 'user:alice', name: 'Shop', policy: 'Unlimited' },
     invalid: [['an owner that is not a string', { ownerId: 5, name: 'Shop', policy: 'Gold' }, 'payload.ownerId: must be a string']],

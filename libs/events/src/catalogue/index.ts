@@ -17,6 +17,7 @@ import { OauthClientRevokedV1 } from './credentials/oauth-client-revoked.event';
 import { SigningKeyRotatedV1 } from './credentials/signing-key-rotated.event';
 import { TokenRevokedV1 } from './credentials/token-revoked.event';
 import { PolicyCreatedV1 } from './policy/policy-created.event';
+import { PolicyDeletedV1 } from './policy/policy-deleted.event';
 import { PolicyUpdatedV1 } from './policy/policy-updated.event';
 import { DivergenceRecordedV1 } from './divergence/divergence-recorded.event';
 import { RegionFencedV1, RegionFencedV2 } from './region/region-fenced.event';
@@ -49,6 +50,7 @@ export * from './credentials/oauth-client-revoked.event';
 export * from './credentials/signing-key-rotated.event';
 export * from './credentials/token-revoked.event';
 export * from './policy/policy-created.event';
+export * from './policy/policy-deleted.event';
 export * from './policy/policy-updated.event';
 export * from './divergence/divergence-recorded.event';
 export * from './region/region-fenced.event';
@@ -92,6 +94,7 @@ export const EVENT_CATALOGUE = {
   'api.unblocked': { streamType: 'api', current: 1, versions: { 1: ApiUnblockedV1 } },
   'policy.created': { streamType: 'policy', current: 1, versions: { 1: PolicyCreatedV1 } },
   'policy.updated': { streamType: 'policy', current: 1, versions: { 1: PolicyUpdatedV1 } },
+  'policy.deleted': { streamType: 'policy', current: 1, versions: { 1: PolicyDeletedV1 } },
   'application.created': { streamType: 'application', current: 1, versions: { 1: ApplicationCreatedV1 } },
   'application.updated': { streamType: 'application', current: 1, versions: { 1: ApplicationUpdatedV1 } },
   'application.deleted': { streamType: 'application', current: 1, versions: { 1: ApplicationDeletedV1 } },

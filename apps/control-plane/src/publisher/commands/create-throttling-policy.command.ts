@@ -1,5 +1,6 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { policyDecider, policyStreamId } from '@apim/domain';
+import { DomainError, policyDecider, policyStreamId } from '@apim/domain';
+import { DataSource } from 'typeorm';
 import { AggregateRepository } from '../../command-side/aggregate-repository';
 import { CommandContext } from '../../command-side/command-context';
 import { CreateThrottlingPolicyInput, ThrottlingPolicy, UpdateThrottlingPolicyInput } from '../api.types';
@@ -55,7 +56,60 @@ export class UpdateThrottlingPolicyHandler implements ICommandHandler<UpdateThro
         data: { requestsPerMinute: input.requestsPerMinute, burst: input.burst ?? (current.status === 'CREATED' ? current.burst : 0) },
       }),
     });
-    if (state.status === 'EMPTY') throw new Error('unreachable: a policy stream after UpdatePolicy');
+    if (state.status !== 'CREATED') throw new Error('unreachable: a policy stream after UpdatePolicy');
     return { name: state.name, requestsPerMinute: state.requestsPerMinute, burst: state.burst, unlimited: state.unlimited };
   }
+}
+
+export class DeleteThrottlingPolicyCommand extends Command<boolean> {
+  constructor(
+    readonly name: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+/**
+ * Deletes a tier nothing uses: no API that is not retired offers it or is
+ * throttled by it, no application has it as its policy, no subscription is
+ * on it (read models). Gateways drop it with the event.
+ */
+@CommandHandler(DeleteThrottlingPolicyCommand)
+export class DeleteThrottlingPolicyHandler implements ICommandHandler<DeleteThrottlingPolicyCommand> {
+  constructor(
+    private readonly repository: AggregateRepository,
+    private readonly db: DataSource,
+  ) {}
+
+  async execute({ name, context }: DeleteThrottlingPolicyCommand): Promise<boolean> {
+    const streamId = policyStreamId(name);
+    const { state } = await this.repository.load(policyDecider, streamId);
+    if (state.status !== 'CREATED') throw DomainError.notFound('POLICY.NOT_FOUND', 'No such throttling policy');
+    const usedBy = await policyUsers(this.db, state.name);
+    await this.repository.execute({
+      decider: policyDecider,
+      streamId,
+      streamType: 'policy',
+      context,
+      command: { type: 'DeletePolicy', data: { usedBy } },
+    });
+    return true;
+  }
+}
+
+/** What still uses the tier `name`, e.g. `["2 APIs", "1 subscription"]`; empty when nothing does. */
+async function policyUsers(db: DataSource, name: string): Promise<string[]> {
+  const [counts] = (await db.query(
+    `SELECT (SELECT count(*) FROM rm_apis WHERE state <> 'RETIRED' AND (tiers ? $1 OR throttling_policy = $1))::int AS apis,
+            (SELECT count(*) FROM rm_applications WHERE deleted_at IS NULL AND policy = $1)::int AS applications,
+            (SELECT count(*) FROM rm_subscriptions WHERE status <> 'REMOVED' AND tier = $1)::int AS subscriptions`,
+    [name],
+  )) as { apis: number; applications: number; subscriptions: number }[];
+  const users: [number, string][] = [
+    [counts.apis, 'API'],
+    [counts.applications, 'application'],
+    [counts.subscriptions, 'subscription'],
+  ];
+  return users.filter(([count]) => count > 0).map(([count, what]) => `${count} ${what}${count === 1 ? '' : 's'}`);
 }

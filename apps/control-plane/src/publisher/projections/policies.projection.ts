@@ -7,6 +7,10 @@ export class PoliciesProjection implements Projection {
   readonly tables = ['rm_policies'];
 
   async apply(event: StoredEvent, tx: Queryable): Promise<void> {
+    if (event.type === 'policy.deleted') {
+      await tx.query(`DELETE FROM rm_policies WHERE name = $1`, [(event.payload as { name: string }).name]);
+      return;
+    }
     if (event.type !== 'policy.created' && event.type !== 'policy.updated') return;
     const p = event.payload as { name: string; requestsPerMinute: number; burst: number; unlimited: boolean };
     if (event.type === 'policy.updated') {
