@@ -45,6 +45,17 @@ describe('the rate limiter', () => {
     expect(limiter.sharedBy).toBe(1);
   });
 
+  it('keeps at least one token when a policy is slower than one request a minute per gateway', () => {
+    let now = 0;
+    const limiter = new RateLimiter(() => now);
+    limiter.setGateways(3);
+    const limits = [{ key: 'sub', policy: policy(1) }];
+    expect(limiter.take(limits).allowed).toBe(true);
+    expect(limiter.take(limits)).toMatchObject({ allowed: false, retryAfterSeconds: 180 });
+    now += 180_000;
+    expect(limiter.take(limits).allowed).toBe(true);
+  });
+
   it('ignores unlimited policies and prunes buckets that are full again', () => {
     let now = 0;
     const limiter = new RateLimiter(() => now);

@@ -28,6 +28,12 @@ interface Bucket {
   perMs: number;
 }
 
+/** Rates like 1/3 of a token per minute are not exact in binary: a token that is 1 - 1e-16 counts as whole. */
+const EPSILON = 1e-9;
+
+/** Milliseconds rounded up to whole seconds, ignoring floating-point dust. */
+const wholeSeconds = (ms: number) => Math.ceil(ms / 1000 - EPSILON);
+
 const UNLIMITED: RateDecision = { allowed: true, limit: 0, remaining: 0, resetSeconds: 0, retryAfterSeconds: 0 };
 
 /**
@@ -70,7 +76,7 @@ export class RateLimiter {
     for (const limit of limits) {
       if (limit.policy.unlimited) continue;
       const bucket = this.refilled(limit, now);
-      if (empty === -1 && bucket.tokens < 1) empty = count;
+      if (empty === -1 && bucket.tokens < 1 - EPSILON) empty = count;
       this.applyingLimits[count] = limit;
       buckets[count++] = bucket;
     }
@@ -85,13 +91,13 @@ export class RateLimiter {
     const refusedBy = empty === -1 ? undefined : this.applyingLimits[empty].key;
     buckets.length = this.applyingLimits.length = 0;
     // The bucket also holds the burst, which RateLimit-Limit (the per-minute rate) does not count.
-    const remaining = Math.min(limit, Math.max(0, Math.floor(bucket.tokens)) * this.gateways);
+    const remaining = Math.min(limit, Math.max(0, Math.floor(bucket.tokens + EPSILON)) * this.gateways);
     const decision: RateDecision = {
       allowed: empty === -1,
       limit,
       remaining,
-      resetSeconds: Math.ceil((bucket.capacity - bucket.tokens) / bucket.perMs / 1000),
-      retryAfterSeconds: empty === -1 ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / bucket.perMs / 1000)),
+      resetSeconds: wholeSeconds((bucket.capacity - bucket.tokens) / bucket.perMs),
+      retryAfterSeconds: empty === -1 ? 0 : Math.max(1, wholeSeconds((1 - bucket.tokens) / bucket.perMs)),
     };
     if (refusedBy !== undefined) decision.refusedBy = refusedBy;
     return decision;
@@ -114,7 +120,8 @@ export class RateLimiter {
   }
 
   private refilled({ key, policy }: Limit, now: number): Bucket {
-    const capacity = (policy.requestsPerMinute + policy.burst) / this.gateways;
+    // At least one whole token, or a policy slower than one request a minute per gateway would admit nothing at all.
+    const capacity = Math.max(1, (policy.requestsPerMinute + policy.burst) / this.gateways);
     const perMs = policy.requestsPerMinute / this.gateways / 60_000;
     let bucket = this.buckets.get(key);
     if (!bucket) {
