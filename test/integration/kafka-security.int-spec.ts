@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { decodeUsageRecord, ensureTopics, mirrorTopic, TOPICS, UsageRecord } from '@apim/events';
+import { decodeUsage, ensureTopics, mirrorTopic, TOPICS, UsageSummary } from '@apim/events';
 import { replicatorEnv } from '../../tools/infra/app-process';
 import { freePort } from '../../tools/infra/free-port';
 import { GuardedProcess } from '../../tools/infra/guarded-process';
@@ -113,16 +113,16 @@ describe('Kafka over TLS with SASL', () => {
     expect(answer.status).toBe(200);
 
     const gatewayId = (await (await fetch(`${gw.url}/healthz`)).json()) as { gatewayId: string };
-    const records = await readRecordsUntil<UsageRecord>(
+    const summaries = await readRecordsUntil<UsageSummary>(
       kafka,
       TOPICS.analytics,
       (message) => {
-        const decoded = decodeUsageRecord(message.value);
-        return decoded.ok && decoded.record.gatewayId === gatewayId.gatewayId ? decoded.record : null;
+        const decoded = decodeUsage(message.value);
+        return decoded.ok && 'kind' in decoded.usage && decoded.usage.gatewayId === gatewayId.gatewayId ? decoded.usage : null;
       },
       (found) => found.length > 0,
     );
-    expect(records[0]).toMatchObject({ apiId, applicationId, status: 200 });
+    expect(summaries[0]).toMatchObject({ apiId, applicationId, requests: 1, errors: 0, clientErrors: 0 });
     expect(readFileSync(gw.logFile, 'utf8')).not.toContain(gatewayPassword);
   }, 120_000);
 

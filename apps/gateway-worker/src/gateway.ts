@@ -186,7 +186,6 @@ export class Gateway {
     this.telemetry.usage({
       apiId: request.api.id,
       applicationId: request.applicationId,
-      method: request.method,
       status: request.status,
       latencyMs: seconds * 1000,
       requestBytes: request.requestBytes,

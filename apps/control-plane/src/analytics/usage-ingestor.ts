@@ -1,5 +1,5 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { deadLetterOf, decodeUsageRecord, DlqWriter, ensureTopics, JsonLogger, TOPICS, UsageRecord } from '@apim/events';
+import { deadLetterOf, decodeUsage, DlqWriter, ensureTopics, JsonLogger, TOPICS, UsageRecord, UsageSummary } from '@apim/events';
 import { Queryable } from '../infrastructure/event-store/event-store';
 
 export interface UsageIngestorOptions {
@@ -33,7 +33,8 @@ const PRUNE_BATCH = 10_000;
 const APPLY = `
   WITH batch AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
-      record_id uuid, api_id text, application_id text, dc text, minute timestamptz, status int, latency_ms double precision)
+      record_id uuid, api_id text, application_id text, dc text, minute timestamptz,
+      requests bigint, errors bigint, client_errors bigint, latency_ms_sum double precision, latency_ms_max double precision)
   ), fresh AS (
     INSERT INTO usage_records_seen (record_id)
     SELECT record_id FROM batch
@@ -41,10 +42,8 @@ const APPLY = `
     RETURNING record_id
   ), counted AS (
     INSERT INTO rm_usage AS u (api_id, application_id, dc, minute, requests, errors, client_errors, latency_ms_sum, latency_ms_max)
-    SELECT b.api_id, b.application_id, b.dc, b.minute, count(*),
-           count(*) FILTER (WHERE b.status >= 500),
-           count(*) FILTER (WHERE b.status BETWEEN 400 AND 499),
-           sum(b.latency_ms), max(b.latency_ms)
+    SELECT b.api_id, b.application_id, b.dc, b.minute, sum(b.requests), sum(b.errors), sum(b.client_errors),
+           sum(b.latency_ms_sum), max(b.latency_ms_max)
       FROM batch b JOIN fresh f USING (record_id)
      GROUP BY b.api_id, b.application_id, b.dc, b.minute
     ON CONFLICT (api_id, application_id, dc, minute) DO UPDATE SET
@@ -58,11 +57,12 @@ const APPLY = `
   SELECT (SELECT count(*) FROM fresh)::int AS fresh`;
 
 /**
- * Counts `records` into rm_usage, each record id once however often it is
- * delivered. Returns how many were new. Atomic: a failure counts nothing.
+ * Counts `records` (usage records of one request, and summaries of many)
+ * into rm_usage, each record id once however often it is delivered. Returns
+ * how many were new. Atomic: a failure counts nothing.
  */
-export async function applyUsageRecords(db: Queryable, records: UsageRecord[]): Promise<number> {
-  const byId = new Map<string, UsageRecord>();
+export async function applyUsageRecords(db: Queryable, records: (UsageRecord | UsageSummary)[]): Promise<number> {
+  const byId = new Map<string, UsageRecord | UsageSummary>();
   for (const record of records) if (!byId.has(record.recordId)) byId.set(record.recordId, record);
   if (byId.size === 0) return 0;
   const rows = [...byId.values()].map((record) => ({
@@ -70,9 +70,23 @@ export async function applyUsageRecords(db: Queryable, records: UsageRecord[]): 
     api_id: record.apiId,
     application_id: record.applicationId ?? '',
     dc: record.dc,
-    minute: minuteOf(record.at),
-    status: record.status,
-    latency_ms: record.latencyMs,
+    ...('kind' in record
+      ? {
+          minute: record.minute,
+          requests: record.requests,
+          errors: record.errors,
+          client_errors: record.clientErrors,
+          latency_ms_sum: record.latencyMsSum,
+          latency_ms_max: record.latencyMsMax,
+        }
+      : {
+          minute: minuteOf(record.at),
+          requests: 1,
+          errors: record.status >= 500 ? 1 : 0,
+          client_errors: record.status >= 400 && record.status < 500 ? 1 : 0,
+          latency_ms_sum: record.latencyMs,
+          latency_ms_max: record.latencyMs,
+        }),
   }));
   const [result] = (await db.query(APPLY, [JSON.stringify(rows)])) as { fresh: number }[];
   return result.fresh;
@@ -178,10 +192,10 @@ export class UsageIngestor {
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets, heartbeat, isRunning, isStale } = payload;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    const records: UsageRecord[] = [];
+    const records: (UsageRecord | UsageSummary)[] = [];
     for (const message of batch.messages) {
-      const decoded = decodeUsageRecord(message.value);
-      if (decoded.ok) records.push(decoded.record);
+      const decoded = decodeUsage(message.value);
+      if (decoded.ok) records.push(decoded.usage);
       else await this.deadLetter(batch.topic, batch.partition, message, decoded.reason);
     }
     const fresh = await applyUsageRecords(this.options.db, records);

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Message } from 'kafkajs';
-import { JsonLogger, KafkaSecurity, LogLevel, within } from '@apim/events';
-import { UsageBatch, UsageBatchWriter, UsageFields } from './usage-batch';
+import { encodeUsageSummary, JsonLogger, KafkaSecurity, LogLevel, TOPICS, within } from '@apim/events';
+import { UsageFields, UsageSummaries } from './usage-summaries';
 
 /** What the telemetry thread needs to know at start (`workerData`). */
 export interface TelemetryThreadData {
@@ -16,12 +16,10 @@ export interface TelemetryThreadData {
 }
 
 /** From the event loop to the telemetry thread. */
-export type ToTelemetryThread =
-  { kind: 'usage'; batch: UsageBatch } | { kind: 'record'; topic: string; message: Message } | { kind: 'stop'; graceMs: number };
+export type ToTelemetryThread = { kind: 'record'; topic: string; message: Message } | { kind: 'stop'; graceMs: number };
 
-/** The telemetry thread's counters: usage records it took, and its producer's sent, buffered and dropped. */
+/** The telemetry thread's counters: its producer's sent, buffered and dropped. */
 interface ThreadCounters {
-  received: number;
   sent: number;
   buffered: number;
   dropped: number;
@@ -30,7 +28,7 @@ interface ThreadCounters {
 /** From the telemetry thread: its counters after each batch and every 250 ms, and the end of a stop. */
 export type FromTelemetryThread = ({ kind: 'stats' } & ThreadCounters) | { kind: 'stopped' };
 
-const NO_COUNTS: ThreadCounters = { received: 0, sent: 0, buffered: 0, dropped: 0 };
+const NO_COUNTS: ThreadCounters = { sent: 0, buffered: 0, dropped: 0 };
 
 /** Counters of a telemetry sender, as `/metrics` shows them. */
 export interface TelemetryStats {
@@ -41,59 +39,50 @@ export interface TelemetryStats {
   readonly restarts: number;
 }
 
-const USAGE_BATCH = 1024;
-/** How often a part-filled batch of usage records is handed over. */
-const HAND_OVER_MS = 20;
-/** Usage records handed over but not yet taken by the thread, at most; past this new ones are dropped (and counted). */
-const MAX_IN_FLIGHT = 50_000;
+/** How often the usage summed since the last time is handed over, as one summary per API and application. */
+const HAND_OVER_MS = 1000;
 const RESPAWN_MS = 1000;
 
 /**
- * Usage records, heartbeats and dead letters are sent to Kafka by a thread of
- * their own (`telemetry-worker.ts`), so that encoding them into Kafka
- * requests never holds up a proxied request: that work was ~14 % of the
- * gateway's event loop, and a request of 1,000 records held it up ~2 ms. The
- * request path only writes eight numbers per request (`usage-batch.ts`).
- * Telemetry is not events: a thread that dies loses what it held (counted as
- * dropped) and is started again.
+ * Usage summaries, heartbeats and dead letters are sent to Kafka by a thread
+ * of their own (`telemetry-worker.ts`), so that encoding them into Kafka
+ * requests never holds up a proxied request. The request path only adds a
+ * request to the counts of its API and application (`usage-summaries.ts`);
+ * once a second each key with requests becomes one summary. Telemetry is not
+ * events: a thread that dies loses what it held (counted as dropped) and is
+ * started again.
  */
 export class TelemetryThread implements TelemetryStats {
   private worker?: Worker;
-  private readonly writer = new UsageBatchWriter(USAGE_BATCH);
+  private readonly summaries: UsageSummaries;
   private timer?: NodeJS.Timeout;
   private stopping = false;
   private stopped?: () => void;
-  /** Usage records posted to the current thread (those it has not reported received are in flight). */
-  private posted = 0;
   private thread: ThreadCounters = NO_COUNTS;
   private droppedHere = 0;
   /** Sent by threads that ended. */
   private sentBefore = 0;
   restarts = 0;
-  /** When a full hand-over queue was last logged (at most once a minute). */
-  private overflowLoggedAt = 0;
 
   /** @param workerFile the thread's compiled code; tests, which load this module from source, point it at `dist`. */
   constructor(
     private readonly data: TelemetryThreadData,
     private readonly logger: JsonLogger,
     private readonly workerFile = join(__dirname, 'telemetry-worker.js'),
-  ) {}
+  ) {
+    this.summaries = new UsageSummaries({ gatewayId: data.gatewayId, dc: data.dc });
+  }
 
   get sent(): number {
     return this.sentBefore + this.thread.sent;
   }
 
   get buffered(): number {
-    return this.writer.size + this.inFlight + this.thread.buffered;
+    return this.summaries.size + this.thread.buffered;
   }
 
   get dropped(): number {
     return this.droppedHere + this.thread.dropped;
-  }
-
-  private get inFlight(): number {
-    return this.posted - this.thread.received;
   }
 
   start(): void {
@@ -102,12 +91,12 @@ export class TelemetryThread implements TelemetryStats {
     this.timer.unref();
   }
 
-  /** One proxied request, on the request path: a few numbers written, nothing else. */
+  /** One proxied request, on the request path: added to its API's and application's counts, nothing else. */
   usage(fields: UsageFields): void {
-    if (this.writer.add(fields)) this.handOver();
+    this.summaries.add(fields);
   }
 
-  /** A heartbeat or a dead letter: rare, posted as it is. */
+  /** A heartbeat, a dead letter or a usage summary: rare, posted as it is. */
   enqueue(topic: string, message: Message): void {
     if (!this.worker) {
       this.droppedHere++;
@@ -130,31 +119,13 @@ export class TelemetryThread implements TelemetryStats {
     this.worker = undefined;
   }
 
+  /** The usage summed since the last hand-over, one summary per API and application. */
   private handOver(): void {
-    const batch = this.writer.take();
-    if (!batch) return;
-    if (!this.worker) {
-      // No thread until the next one starts: its batches will bring every string they use.
-      this.droppedHere += batch.count;
-      this.writer.forget();
-      return;
-    }
-    if (this.inFlight + batch.count > MAX_IN_FLIGHT) {
-      // The records go, but never the strings: the thread's table must stay the writer's.
-      this.droppedHere += batch.count;
-      if (Date.now() - this.overflowLoggedAt > 60_000) {
-        this.overflowLoggedAt = Date.now();
-        this.logger.warn('the telemetry thread is behind; usage records are being dropped', { inFlight: this.inFlight });
-      }
-      batch.count = 0;
-      batch.data = new Float64Array(0);
-    }
-    this.posted += batch.count;
-    this.post({ kind: 'usage', batch }, [batch.data.buffer as ArrayBuffer]);
+    for (const summary of this.summaries.take()) this.enqueue(TOPICS.analytics, encodeUsageSummary(summary));
   }
 
-  private post(message: ToTelemetryThread, transfer: ArrayBuffer[] = []): void {
-    this.worker!.postMessage(message, transfer);
+  private post(message: ToTelemetryThread): void {
+    this.worker!.postMessage(message);
   }
 
   private spawn(): void {
@@ -169,14 +140,11 @@ export class TelemetryThread implements TelemetryStats {
     worker.on('error', (error) => this.logger.error('telemetry thread failed', { error: error.message }));
     worker.on('exit', (code) => {
       if (this.stopping) return;
-      // What it held is lost; the writer's string table starts again with the new thread.
-      this.droppedHere += this.thread.buffered + this.inFlight + this.thread.dropped;
+      // What it held is lost.
+      this.droppedHere += this.thread.buffered + this.thread.dropped;
       this.sentBefore += this.thread.sent;
       this.thread = NO_COUNTS;
-      this.posted = 0;
       this.worker = undefined;
-      this.droppedHere += this.writer.take()?.count ?? 0;
-      this.writer.forget();
       this.logger.error('telemetry thread ended; starting another', { code });
       setTimeout(() => {
         if (this.stopping) return;

@@ -1,4 +1,4 @@
-import { decodeUsageRecord, encodeUsageRecord, UsageRecord } from './usage-record';
+import { decodeUsage, decodeUsageRecord, encodeUsageRecord, encodeUsageSummary, UsageRecord, UsageSummary } from './usage-record';
 
 function record(overrides: Partial<UsageRecord> = {}): UsageRecord {
   return {
@@ -137,5 +137,48 @@ describe('decodeUsageRecord', () => {
     expect(reason).toContain('record.status:');
     expect(reason).toMatch(/; and \d+ more$/);
     expect(reason).not.toContain('secret-looking-value');
+  });
+});
+
+describe('decodeUsage', () => {
+  const summary: UsageSummary = {
+    kind: 'summary',
+    recordId: '0190a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7b',
+    gatewayId: 'gw-1',
+    dc: 'dc1',
+    apiId: 'api-1',
+    applicationId: null,
+    minute: '2026-12-03T10:00:00.000Z',
+    requests: 3,
+    errors: 1,
+    clientErrors: 1,
+    latencyMsSum: 10.5,
+    latencyMsMax: 7,
+    requestBytes: 20,
+    responseBytes: 300,
+  };
+  const value = (fields: Record<string, unknown>) => Buffer.from(JSON.stringify(fields));
+
+  it('reads back a summary that encodeUsageSummary wrote, and a usage record of one request', () => {
+    const encoded = encodeUsageSummary(summary);
+    expect(encoded).toMatchObject({ key: 'api-1', headers: { originDc: 'dc1', gatewayId: 'gw-1' } });
+    expect(decodeUsage(encoded.value)).toEqual({ ok: true, usage: summary });
+    const one = record();
+    expect(decodeUsage(encodeUsageRecord(one).value)).toEqual({ ok: true, usage: one });
+  });
+
+  it('refuses a minute that does not start a minute, counts that do not add up, and an unknown kind', () => {
+    const reason = (fields: Record<string, unknown>) => {
+      const decoded = decodeUsage(value({ ...summary, ...fields }));
+      return decoded.ok ? 'accepted' : decoded.reason;
+    };
+    expect(reason({ minute: '2026-12-03T10:00:01.000Z' })).toContain('record.minute:');
+    expect(reason({ requests: 0 })).toContain('record.requests:');
+    expect(reason({ errors: 4 })).toContain('record.errors:');
+    expect(reason({ clientErrors: 3 })).toContain('record.clientErrors:');
+    expect(reason({ latencyMsMax: 11 })).toContain('record.latencyMsMax:');
+    expect(reason({ requestBytes: -1 })).toContain('record.requestBytes:');
+    expect(reason({ kind: 'other' })).toBe('record.kind: must be "summary" when present');
+    expect(reason({ recordId: 'x' })).toContain('record.recordId:');
   });
 });

@@ -32,6 +32,80 @@ export interface UsageRecord {
 
 export type UsageRecordDecodeResult = { ok: true; record: UsageRecord } | { ok: false; reason: string };
 
+/**
+ * What a gateway sends now: the requests of one API and one application
+ * (or none) that arrived in one UTC minute, counted over a second or so and
+ * sent as one record (a record per request cost a third of the gateway's
+ * CPU, and a row per request in the ingestor's seen-ids table). Several
+ * summaries of one key and minute simply add up. `kind` tells it from a
+ * per-request UsageRecord, which readers still take.
+ */
+export interface UsageSummary {
+  kind: 'summary';
+  /** UUID chosen by the gateway; a consumer counts each id once. */
+  recordId: string;
+  gatewayId: string;
+  dc: string;
+  apiId: string;
+  applicationId: string | null;
+  /** Start of the UTC minute in which the requests arrived (ISO-8601, seconds and milliseconds zero). */
+  minute: string;
+  requests: number;
+  /** Of which answered 5xx, and 4xx. */
+  errors: number;
+  clientErrors: number;
+  /** Sum and largest of the requests' latencies (arrival to end of response), in milliseconds. */
+  latencyMsSum: number;
+  latencyMsMax: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+/** A usage record or a summary, as read from `apim.analytics`. */
+export type UsageDecodeResult = { ok: true; usage: UsageRecord | UsageSummary } | { ok: false; reason: string };
+
+/** The Kafka record of a summary: key = `apiId`, value = JSON, the same headers as a usage record. */
+export function encodeUsageSummary(summary: UsageSummary): EncodedEvent {
+  return {
+    key: summary.apiId,
+    value: Buffer.from(JSON.stringify(summary), 'utf8'),
+    headers: usageRecordHeaders(summary.dc, summary.gatewayId),
+  };
+}
+
+/** Reads a usage record or a summary (told apart by `kind`); never throws; reasons name fields and rules, never a value. */
+export function decodeUsage(value: Buffer | null): UsageDecodeResult {
+  const parsed = parseObject(value);
+  if ('reason' in parsed) return { ok: false, reason: parsed.reason };
+  const raw = parsed.raw;
+  if (raw.kind === undefined) {
+    const decoded = recordOf(raw);
+    return decoded.ok ? { ok: true, usage: decoded.record } : decoded;
+  }
+  if (raw.kind !== 'summary') return { ok: false, reason: 'record.kind: must be "summary" when present' };
+  const problems = summaryProblems(raw);
+  if (problems.length > 0) return { ok: false, reason: joinProblems(problems) };
+  return {
+    ok: true,
+    usage: {
+      kind: 'summary',
+      recordId: (raw.recordId as string).toLowerCase(),
+      gatewayId: raw.gatewayId as string,
+      dc: raw.dc as string,
+      apiId: raw.apiId as string,
+      applicationId: raw.applicationId as string | null,
+      minute: new Date(Date.parse(raw.minute as string)).toISOString(),
+      requests: raw.requests as number,
+      errors: raw.errors as number,
+      clientErrors: raw.clientErrors as number,
+      latencyMsSum: raw.latencyMsSum as number,
+      latencyMsMax: raw.latencyMsMax as number,
+      requestBytes: raw.requestBytes as number,
+      responseBytes: raw.responseBytes as number,
+    },
+  };
+}
+
 /** Header carrying the gateway's id, for filtering without parsing (`originDc` carries `dc`). */
 export const USAGE_GATEWAY_HEADER = 'gatewayId';
 
@@ -107,15 +181,12 @@ function jsonNumber(n: number): string {
  * reasons name fields and rules, never a value.
  */
 export function decodeUsageRecord(value: Buffer | null): UsageRecordDecodeResult {
-  if (value === null || value === undefined) return { ok: false, reason: 'record has no value' };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'value is not valid JSON' };
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'record: must be a JSON object' };
-  const raw = parsed as Record<string, unknown>;
+  const parsed = parseObject(value);
+  if ('reason' in parsed) return { ok: false, reason: parsed.reason };
+  return recordOf(parsed.raw);
+}
+
+function recordOf(raw: Record<string, unknown>): UsageRecordDecodeResult {
   const problems = recordProblems(raw);
   if (problems.length > 0) return { ok: false, reason: joinProblems(problems) };
   return {
@@ -136,22 +207,67 @@ export function decodeUsageRecord(value: Buffer | null): UsageRecordDecodeResult
   };
 }
 
-function recordProblems(raw: Record<string, unknown>): string[] {
-  const problems: string[] = [];
-  const require = (ok: boolean, field: keyof UsageRecord, rule: string) => {
-    if (!ok) problems.push(`record.${field}: ${rule}`);
-  };
-  const isId = (value: unknown) => typeof value === 'string' && STORABLE_ID.test(value);
-  const inRange = (value: unknown, min: number, max: number) => typeof value === 'number' && value >= min && value <= max;
-  const isCount = (value: unknown) => value === undefined || (Number.isSafeInteger(value) && (value as number) >= 0);
-  const idRule = `must be a string of 1..${MAX_ID_LENGTH} characters without control characters`;
-  const isInstant = (value: unknown) => isIsoDateTime(value) && Date.parse(value) >= 0 && Date.parse(value) < LATEST_AT_MS;
+const isId = (value: unknown) => typeof value === 'string' && STORABLE_ID.test(value);
+const inRange = (value: unknown, min: number, max: number) => typeof value === 'number' && value >= min && value <= max;
+const isCount = (value: unknown) => value === undefined || (Number.isSafeInteger(value) && (value as number) >= 0);
+const idRule = `must be a string of 1..${MAX_ID_LENGTH} characters without control characters`;
+const isInstant = (value: unknown) => isIsoDateTime(value) && Date.parse(value) >= 0 && Date.parse(value) < LATEST_AT_MS;
 
+/** A JSON object from a record's value, or why it is not one. */
+function parseObject(value: Buffer | null): { raw: Record<string, unknown> } | { reason: string } {
+  if (value === null || value === undefined) return { reason: 'record has no value' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch {
+    return { reason: 'value is not valid JSON' };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { reason: 'record: must be a JSON object' };
+  return { raw: parsed as Record<string, unknown> };
+}
+
+/** A rule checker whose problems name the field, never its value. */
+function checker<F extends string>(): { problems: string[]; require: (ok: boolean, field: F, rule: string) => void } {
+  const problems: string[] = [];
+  return { problems, require: (ok, field, rule) => (ok ? undefined : void problems.push(`record.${field}: ${rule}`)) };
+}
+
+/** The fields every usage record and summary has: who served what, for whom. */
+function originProblems(
+  raw: Record<string, unknown>,
+  require: (ok: boolean, field: 'recordId' | 'gatewayId' | 'dc' | 'apiId' | 'applicationId', rule: string) => void,
+): void {
   require(isUuid(raw.recordId), 'recordId', 'must be a UUID');
   require(isId(raw.gatewayId), 'gatewayId', idRule);
   require(typeof raw.dc === 'string' && DC_ID_PATTERN.test(raw.dc), 'dc', `must match ${DC_ID_PATTERN.source}`);
   require(isId(raw.apiId), 'apiId', idRule);
   require(raw.applicationId === null || isId(raw.applicationId), 'applicationId', `${idRule}, or null`);
+}
+
+function summaryProblems(raw: Record<string, unknown>): string[] {
+  const { problems, require } = checker<keyof UsageSummary>();
+  originProblems(raw, require);
+  const isWhole = (value: unknown) => value !== undefined && isCount(value);
+  const minute = Date.parse(raw.minute as string);
+  require(isInstant(raw.minute) &&
+    minute % 60_000 === 0, 'minute', 'must be an ISO-8601 date-time at the start of a minute, from 1970 to 9998');
+  require(isWhole(raw.requests) && (raw.requests as number) >= 1, 'requests', 'must be an integer >= 1');
+  require(isWhole(raw.errors) && (raw.errors as number) <= (raw.requests as number), 'errors', 'must be an integer 0..requests');
+  const errors = (raw.errors as number) + (raw.clientErrors as number);
+  require(isWhole(raw.clientErrors) && errors <= (raw.requests as number), 'clientErrors', 'must be an integer 0..requests - errors');
+  const maxSum = MAX_USAGE_LATENCY_MS * (typeof raw.requests === 'number' ? raw.requests : 0);
+  require(inRange(raw.latencyMsSum, 0, maxSum), 'latencyMsSum', `must be a number 0..requests x ${MAX_USAGE_LATENCY_MS}`);
+  const max = raw.latencyMsMax as number;
+  require(inRange(max, 0, MAX_USAGE_LATENCY_MS) &&
+    max <= (raw.latencyMsSum as number), 'latencyMsMax', `must be a number 0..${MAX_USAGE_LATENCY_MS}, at most the sum`);
+  require(isWhole(raw.requestBytes), 'requestBytes', 'must be an integer >= 0');
+  require(isWhole(raw.responseBytes), 'responseBytes', 'must be an integer >= 0');
+  return problems;
+}
+
+function recordProblems(raw: Record<string, unknown>): string[] {
+  const { problems, require } = checker<keyof UsageRecord>();
+  originProblems(raw, require);
   require(typeof raw.method === 'string' && HTTP_METHOD.test(raw.method), 'method', 'must be an HTTP method token of 1..32 characters');
   require(Number.isInteger(raw.status) && inRange(raw.status, 100, 599), 'status', 'must be an integer 100..599');
   require(inRange(raw.latencyMs, 0, MAX_USAGE_LATENCY_MS), 'latencyMs', `must be a number 0..${MAX_USAGE_LATENCY_MS}`);
