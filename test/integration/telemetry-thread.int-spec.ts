@@ -79,11 +79,19 @@ describe('the gateway telemetry thread', () => {
       'requests' | 'errors' | 'clientErrors' | 'latencyMsSum' | 'latencyMsMax' | 'requestBytes' | 'responseBytes'
     >;
     const addTo = (sums: Map<string, Counts>, key: string, c: Counts) => {
-      const sum = sums.get(key);
-      if (!sum) return void sums.set(key, { ...c });
+      const sum = sums.get(key) ?? {
+        requests: 0,
+        errors: 0,
+        clientErrors: 0,
+        latencyMsSum: 0,
+        latencyMsMax: 0,
+        requestBytes: 0,
+        responseBytes: 0,
+      };
       for (const field of ['requests', 'errors', 'clientErrors', 'latencyMsSum', 'requestBytes', 'responseBytes'] as const)
         sum[field] += c[field];
       sum.latencyMsMax = Math.max(sum.latencyMsMax, c.latencyMsMax);
+      sums.set(key, sum);
     };
     const keyOf = (apiId: string, applicationId: string | null, minute: string) => `${apiId} ${applicationId} ${minute}`;
     const expected = new Map<string, Counts>();
