@@ -129,15 +129,15 @@ describe('Kafka over TLS with SASL', () => {
   it("mirrors a peer cluster reached with the peer's own variables into this secured cluster reached with its own", async () => {
     // This DC ("sec") is the secured cluster; its peer dc1 is the shared plaintext test cluster. Without
     // PEER_DC1_KAFKA_TLS=false the replicator would offer dc1 this DC's TLS and SASL, and never get through.
-    const marker = `peer-identity-${randomUUID()}`;
+    // A real event: dc1's apim.events is shared by every test file, and its readers refuse anything else.
+    const marker = randomUUID();
     const source = new Kafka({ clientId: 'peer-writer', brokers: testBrokers('dc1'), logLevel: logLevel.NOTHING });
     const sourceAdmin = source.admin();
     await sourceAdmin.connect();
     await ensureTopics(sourceAdmin, [TOPICS.events, TOPICS.analytics]).finally(() => sourceAdmin.disconnect());
-    const producer = source.producer();
-    await producer.connect();
-    await producer.send({ topic: TOPICS.events, messages: [{ key: marker, value: marker }] });
-    await producer.disconnect();
+    const peerWriter = new EventWriter(source, { dc: 'dc1' });
+    const written = await peerWriter.write('application.created', marker, { ownerId: 'user:peer', name: 'peer identity', policy: 'Gold' });
+    await peerWriter.close();
 
     const port = await freePort();
     replicator = startAppProcess(
@@ -159,7 +159,8 @@ describe('Kafka over TLS with SASL', () => {
       (message) => (message.key?.toString() === marker ? message.value!.toString() : null),
       (found) => found.length > 0,
     );
-    expect(mirrored).toEqual([marker]);
+    expect(mirrored).toHaveLength(1);
+    expect(JSON.parse(mirrored[0])).toMatchObject({ eventId: written.eventId, streamId: marker });
     await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), 30_000);
     expect(readFileSync(join(dir, 'replicator.log'), 'utf8')).not.toContain(replicatorPassword);
   }, 180_000);

@@ -3,6 +3,7 @@ import { DomainError, policyDecider, policyStreamId } from '@apim/domain';
 import { DataSource } from 'typeorm';
 import { AggregateRepository } from '../../command-side/aggregate-repository';
 import { CommandContext } from '../../command-side/command-context';
+import { ProjectionRunner } from '../../infrastructure/projections/projection-runner';
 import { CreateThrottlingPolicyInput, ThrottlingPolicy, UpdateThrottlingPolicyInput } from '../api.types';
 
 export class CreateThrottlingPolicyCommand extends Command<ThrottlingPolicy> {
@@ -73,19 +74,23 @@ export class DeleteThrottlingPolicyCommand extends Command<boolean> {
 /**
  * Deletes a tier nothing uses: no API that is not retired offers it or is
  * throttled by it, no application has it as its policy, no subscription is
- * on it (read models). Gateways drop it with the event.
+ * on it. The read models are brought up to every event committed before the
+ * check, so an API created a moment ago counts. Gateways drop the tier with
+ * the event.
  */
 @CommandHandler(DeleteThrottlingPolicyCommand)
 export class DeleteThrottlingPolicyHandler implements ICommandHandler<DeleteThrottlingPolicyCommand> {
   constructor(
     private readonly repository: AggregateRepository,
     private readonly db: DataSource,
+    private readonly projections: ProjectionRunner,
   ) {}
 
   async execute({ name, context }: DeleteThrottlingPolicyCommand): Promise<boolean> {
     const streamId = policyStreamId(name);
     const { state } = await this.repository.load(policyDecider, streamId);
     if (state.status !== 'CREATED') throw DomainError.notFound('POLICY.NOT_FOUND', 'No such throttling policy');
+    await this.projections.catchUp();
     const usedBy = await policyUsers(this.db, state.name);
     await this.repository.execute({
       decider: policyDecider,
