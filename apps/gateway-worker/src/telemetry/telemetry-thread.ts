@@ -25,7 +25,7 @@ interface ThreadCounters {
   dropped: number;
 }
 
-/** From the telemetry thread: its counters after each batch and every 250 ms, and the end of a stop. */
+/** From the telemetry thread: its counters every 250 ms and at the end of a stop, then the end of the stop. */
 export type FromTelemetryThread = ({ kind: 'stats' } & ThreadCounters) | { kind: 'stopped' };
 
 const NO_COUNTS: ThreadCounters = { sent: 0, buffered: 0, dropped: 0 };

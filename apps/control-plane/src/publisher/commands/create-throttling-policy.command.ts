@@ -1,5 +1,5 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { DomainError, policyDecider, policyStreamId } from '@apim/domain';
+import { policyDecider, policyStreamId } from '@apim/domain';
 import { DataSource } from 'typeorm';
 import { AggregateRepository } from '../../command-side/aggregate-repository';
 import { CommandContext } from '../../command-side/command-context';
@@ -88,10 +88,13 @@ export class DeleteThrottlingPolicyHandler implements ICommandHandler<DeleteThro
 
   async execute({ name, context }: DeleteThrottlingPolicyCommand): Promise<boolean> {
     const streamId = policyStreamId(name);
+    // The tier's name as created (reads match it exactly); a missing or deleted tier is the decider's to refuse.
     const { state } = await this.repository.load(policyDecider, streamId);
-    if (state.status !== 'CREATED') throw DomainError.notFound('POLICY.NOT_FOUND', 'No such throttling policy');
-    await this.projections.catchUp();
-    const usedBy = await policyUsers(this.db, state.name);
+    let usedBy: string[] = [];
+    if (state.status === 'CREATED') {
+      await this.projections.catchUp();
+      usedBy = await policyUsers(this.db, state.name);
+    }
     await this.repository.execute({
       decider: policyDecider,
       streamId,
