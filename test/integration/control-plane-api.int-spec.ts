@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEnvelope, TOPICS } from '@apim/events';
+import { Client } from 'pg';
 import { ControlPlane, GqlResult } from '../support/control-plane';
 import { TestDatabase } from '../support/databases';
 import { eventually } from '../support/gateway';
@@ -426,6 +427,52 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
     const allApis = ((await cp.ok(`{ apis { id } }`, {}, admin)).apis as { id: string }[]).map((api) => [api.id]);
     expect(await pagesOf('apis', 1, admin)).toEqual(allApis);
     expect((await cp.ok(`{ subscriptions(first: 1) { id } }`, {}, developer)).subscriptions).toEqual([]);
+  });
+
+  it('pages divergent events (oldest first) and conflicts (newest first) with first and after', async () => {
+    // Rows as the importer records them (its tests make them for real: multi-dc, active-active); here the listing is under test.
+    const store = new Client({ connectionString: db.url });
+    await store.connect();
+    const eventIds = [1, 2, 3].map((n) => `00000000-0000-7000-8000-00000000000${n}`);
+    const conflictIds = ['conflict-a', 'conflict-b', 'conflict-c'];
+    try {
+      for (const [i, eventId] of eventIds.entries()) {
+        await store.query(
+          `INSERT INTO divergent_events (event_id, stream_id, version, type, origin_dc, epoch, fenced_in_epoch, reason, recorded_at)
+           VALUES ($1, 'api-paged', $2, 'api.updated', 'dc1', 1, 2, 'test', now() - make_interval(mins => $3))`,
+          [eventId, i + 1, 10 - i],
+        );
+        await store.query(
+          `INSERT INTO conflicts (id, kind, key, winner_id, winner_dc, winner_event_id, loser_id, loser_dc, loser_event_id, detected_at)
+           VALUES ($1, 'API_CONTEXT', $2, 'w', 'dc1', $3, 'l', 'dc2', $3, now() - make_interval(mins => $4))`,
+          [conflictIds[i], `/paged${i}/v1`, eventId, 10 - i],
+        );
+      }
+    } finally {
+      await store.end();
+    }
+    const admin = await cp.login(ADMIN.username, ADMIN.password);
+    const pagesOf = async (field: 'divergentEvents' | 'conflicts', cursor: 'eventId' | 'id') => {
+      const pages: string[][] = [];
+      for (let after: string | undefined; ;) {
+        const page = (await cp.ok(`query($after: ID) { ${field}(first: 2, after: $after) { ${cursor} } }`, { after }, admin))[
+          field
+        ] as Record<string, string>[];
+        if (page.length === 0) return pages;
+        pages.push(page.map((row) => row[cursor]));
+        after = page[page.length - 1][cursor];
+      }
+    };
+    expect(await pagesOf('divergentEvents', 'eventId')).toEqual([eventIds.slice(0, 2), eventIds.slice(2)]);
+    expect(await pagesOf('conflicts', 'id')).toEqual([['conflict-c', 'conflict-b'], ['conflict-a']]);
+    for (const [field, after] of [
+      ['divergentEvents', 'not-a-uuid'],
+      ['divergentEvents', '00000000-0000-7000-8000-0000000000ff'],
+      ['conflicts', 'no-such-conflict'],
+    ]) {
+      const refused = await cp.gql(`query($after: ID) { ${field}(after: $after) { __typename } }`, { after }, admin);
+      expect([codeOf(refused), refused.errors?.[0].extensions?.fields]).toEqual(['BAD_USER_INPUT', ['after']]);
+    }
   });
 
   it('refuses every mutation on a standby with READ_ONLY_REGION naming the primary, and still answers queries', async () => {

@@ -130,10 +130,15 @@ export type Answer<T> =
  * failure. A refusal (wrong credentials, not an ADMIN) ends the command.
  */
 export async function askAll<T>(clients: ControlPlaneClient[], query: string): Promise<Answer<T>[]> {
+  return askEach(clients, (client) => client.request<T>(query));
+}
+
+/** As askAll, with what is asked of each control plane written by the caller (several requests: pages). */
+export async function askEach<T>(clients: ControlPlaneClient[], ask: (client: ControlPlaneClient) => Promise<T>): Promise<Answer<T>[]> {
   return Promise.all(
     clients.map(async (client): Promise<Answer<T>> => {
       try {
-        return { dc: client.dc, url: client.url, reachable: true, data: await client.request<T>(query) };
+        return { dc: client.dc, url: client.url, reachable: true, data: await ask(client) };
       } catch (error) {
         if (error instanceof CtlError && error.exitCode === EXIT.refused) throw error;
         return { dc: client.dc, url: client.url, reachable: false, error: (error as Error).message };

@@ -1,5 +1,17 @@
-import { EXIT } from './control-planes';
-import { CONFLICTS, ConflictRow, DIVERGENT_EVENTS, DivergentEventRow, ListAnswer, listingVerdict, renderListing } from './listings';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { ControlPlaneClient, EXIT } from './control-planes';
+import {
+  CONFLICTS,
+  ConflictRow,
+  DIVERGENT_EVENTS,
+  DivergentEventRow,
+  fetchListing,
+  LISTING_PAGE,
+  ListAnswer,
+  listingVerdict,
+  renderListing,
+} from './listings';
 
 const event = (eventId: string, streamId = 'api-1'): DivergentEventRow => ({
   eventId,
@@ -71,5 +83,43 @@ describe('apimctl conflicts', () => {
         .split('\n')
         .filter((line) => line.startsWith('c-1')),
     ).toHaveLength(2);
+  });
+});
+
+describe('fetchListing', () => {
+  let server: Server;
+  let url: string;
+  const requests: { after: string | null; first: string | undefined }[] = [];
+  // A control plane's GraphQL over a real socket, holding more divergent events than one page.
+  const events = Array.from({ length: LISTING_PAGE * 2 + 5 }, (_, i) => event(`e${String(i).padStart(5, '0')}`));
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const { query, variables } = JSON.parse(body) as { query: string; variables: { after?: string | null } };
+        res.setHeader('content-type', 'application/json');
+        if (query.includes('login')) return res.end(JSON.stringify({ data: { login: { accessToken: 'token' } } }));
+        const first = /first: (\d+)/.exec(query)?.[1];
+        requests.push({ after: variables.after ?? null, first });
+        const start = variables.after ? events.findIndex((e) => e.eventId === variables.after) + 1 : 0;
+        res.end(JSON.stringify({ data: { divergentEvents: events.slice(start, start + Number(first)) } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('reads a whole list a page at a time, each page after the last row of the one before', async () => {
+    const client = new ControlPlaneClient('dc1', url, { username: 'ops', password: 'secret-password' }, 5000);
+    const [answer] = await fetchListing([client], DIVERGENT_EVENTS);
+    expect(answer.reachable && answer.data.divergentEvents.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
+    expect(requests).toEqual([
+      { after: null, first: String(LISTING_PAGE) },
+      { after: events[LISTING_PAGE - 1].eventId, first: String(LISTING_PAGE) },
+      { after: events[LISTING_PAGE * 2 - 1].eventId, first: String(LISTING_PAGE) },
+    ]);
   });
 });

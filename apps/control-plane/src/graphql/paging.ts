@@ -21,27 +21,62 @@ export interface PageSql {
   limit: string;
 }
 
+/** Where a keyset page reads from: `table` (as `alias` in the query), ordered by `(sortColumn, idColumn)`. */
+export interface KeysetOrder {
+  table: string;
+  alias: string;
+  sortColumn: string;
+  /** The unique column `after` names a row by (default `id`). */
+  idColumn?: string;
+  /** A uuid id column: an `after` that is no uuid is refused as bad input rather than by PostgreSQL. */
+  uuidIds?: boolean;
+  /** Newest first: both columns descending. */
+  descending?: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
- * Keyset paging over rows ordered by `(sortColumn, id)` of `table` (as
- * `alias` in the query): the next page starts after the `after` row's own
- * position, so rows added meanwhile never shift a page. A row whose sort
- * column only grows (an update time) can move past the cursor while a client
- * pages: it may then be listed twice, never missed.
+ * Keyset paging over rows ordered by `(sortColumn, idColumn)`: the next page
+ * starts after the `after` row's own position, so rows added meanwhile never
+ * shift a page. A row whose sort column only grows (an update time) can move
+ * past the cursor while a client pages: it may then be listed twice, never
+ * missed. The caller's ORDER BY must be the same order (`orderBy` gives it).
  */
-export async function keysetPage(
-  db: Queryable,
-  request: PageRequest,
-  { table, alias, sortColumn }: { table: string; alias: string; sortColumn: string },
-  params: unknown[],
-): Promise<PageSql> {
+export async function keysetPage(db: Queryable, request: PageRequest, order: KeysetOrder, params: unknown[]): Promise<PageSql> {
+  const { table, alias, sortColumn, idColumn = 'id', descending = false } = order;
   const first = request.first ?? MAX_PAGE;
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE)
     throw new InputError(`first: must be an integer from 1 to ${MAX_PAGE}`, ['first']);
   params.push(first);
   const limit = `LIMIT $${params.length}`;
   if (request.after === undefined || request.after === null) return { condition: 'TRUE', limit };
-  const [cursor] = (await db.query(`SELECT ${sortColumn} AS sort FROM ${table} WHERE id = $1`, [request.after])) as { sort: unknown }[];
-  if (!cursor) throw new InputError('after: no row has this id (pass the id of the last row of the previous page)', ['after']);
-  params.push(cursor.sort, request.after);
-  return { condition: `(${alias}.${sortColumn}, ${alias}.id) > ($${params.length - 1}, $${params.length})`, limit };
+  const unknownRow = () => new InputError('after: no row has this id (pass the id of the last row of the previous page)', ['after']);
+  if (order.uuidIds && !UUID.test(request.after)) throw unknownRow();
+  const found = (await db.query(`SELECT 1 FROM ${table} WHERE ${idColumn} = $1`, [request.after])) as unknown[];
+  if (found.length === 0) throw unknownRow();
+  params.push(request.after);
+  // The cursor row's sort value is read in SQL: a timestamptz through JavaScript loses its microseconds,
+  // and the cursor row would then sort after itself and start the next page again.
+  const cursor = `(SELECT after_row.${sortColumn}, after_row.${idColumn} FROM ${table} after_row WHERE after_row.${idColumn} = $${params.length})`;
+  return { condition: `(${alias}.${sortColumn}, ${alias}.${idColumn}) ${descending ? '<' : '>'} ${cursor}`, limit };
+}
+
+/** The ORDER BY of a keyset page's query. */
+export function orderBy({ alias, sortColumn, idColumn = 'id', descending = false }: KeysetOrder): string {
+  const direction = descending ? ' DESC' : '';
+  return `ORDER BY ${alias}.${sortColumn}${direction}, ${alias}.${idColumn}${direction}`;
+}
+
+/** A keyset page of a query with no other parameters: the SQL to place after its FROM, with their values. */
+export interface PageClause {
+  /** `WHERE ... ORDER BY ... LIMIT $n`, its placeholders numbered from $1. */
+  sql: string;
+  params: unknown[];
+}
+
+export async function pageClause(db: Queryable, request: PageRequest, order: KeysetOrder): Promise<PageClause> {
+  const params: unknown[] = [];
+  const page = await keysetPage(db, request, order, params);
+  return { sql: `WHERE ${page.condition} ${orderBy(order)} ${page.limit}`, params };
 }

@@ -6,8 +6,9 @@ import { CommandContext } from '../command-side/command-context';
 import { WriteGuard } from '../command-side/write-guard';
 import { ControlPlaneConfig } from '../config/control-plane.config';
 import { RequestContext } from '../graphql/request-context';
-import { listConflicts } from '../infrastructure/importer/conflicts';
-import { listDivergentEvents } from '../infrastructure/importer/divergence';
+import { pageClause, PageRequest } from '../graphql/paging';
+import { CONFLICTS_ORDER, listConflicts } from '../infrastructure/importer/conflicts';
+import { DIVERGENT_EVENTS_ORDER, listDivergentEvents } from '../infrastructure/importer/divergence';
 import { listGateways, listReplication } from './gateway-directory';
 import { PromoteRegionCommand, SwitchoverCommand } from './region.commands';
 
@@ -156,16 +157,19 @@ export class RegionResolver {
 
   @Authorized('ADMIN')
   @Query(() => [DivergentEvent], {
-    description: 'Events of fenced epochs this DC knows: written by an old primary after the promotion point, never applied',
+    description:
+      'Events of fenced epochs this DC knows: written by an old primary after the promotion point, never applied. Oldest first, a page at a time (`after`: an eventId)',
   })
-  async divergentEvents(): Promise<DivergentEvent[]> {
-    return listDivergentEvents(this.db);
+  async divergentEvents(@Args() request: PageRequest): Promise<DivergentEvent[]> {
+    return listDivergentEvents(this.db, await pageClause(this.db, request, DIVERGENT_EVENTS_ORDER));
   }
 
   @Authorized('ADMIN')
-  @Query(() => [Conflict], { description: 'Cross-DC uniqueness clashes this DC resolved (active-active), newest first' })
-  async conflicts(): Promise<Conflict[]> {
-    return listConflicts(this.db);
+  @Query(() => [Conflict], {
+    description: 'Cross-DC uniqueness clashes this DC resolved (active-active). Newest first, a page at a time (`after`: a conflict id)',
+  })
+  async conflicts(@Args() request: PageRequest): Promise<Conflict[]> {
+    return listConflicts(this.db, await pageClause(this.db, request, CONFLICTS_ORDER));
   }
 
   @Authorized('ADMIN')

@@ -106,11 +106,15 @@ export async function resolveStreamClash(
   return { winner: incomingWins ? 'incoming' : 'local', moved: moved.length };
 }
 
-/** Every conflict this DC resolved, newest first. */
-export async function listConflicts(db: Queryable): Promise<ConflictRow[]> {
+/** The order conflicts are listed in, newest first (a keyset page's order). */
+export const CONFLICTS_ORDER = { table: 'conflicts', alias: 'conflicts', sortColumn: 'detected_at', descending: true } as const;
+
+/** A page of the conflicts this DC resolved: `page.sql` is its `WHERE ... ORDER BY ... LIMIT` in CONFLICTS_ORDER. */
+export async function listConflicts(db: Queryable, page: { sql: string; params: unknown[] }): Promise<ConflictRow[]> {
   const rows = (await db.query(
     `SELECT id, kind, key, winner_id, winner_dc, winner_event_id::text, loser_id, loser_dc, loser_event_id::text, detected_at
-       FROM conflicts ORDER BY detected_at DESC, id`,
+       FROM conflicts ${page.sql}`,
+    page.params,
   )) as Record<string, string & Date>[];
   return rows.map((row) => ({
     id: row.id,

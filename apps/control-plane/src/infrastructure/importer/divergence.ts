@@ -121,12 +121,22 @@ export class Divergence {
   }
 }
 
-/** Every divergent event this DC knows, oldest first. */
-export async function listDivergentEvents(db: Queryable): Promise<DivergentEventRow[]> {
+/** The order divergent events are listed in, oldest first (a keyset page's order). */
+export const DIVERGENT_EVENTS_ORDER = {
+  table: 'divergent_events',
+  alias: 'divergent_events',
+  sortColumn: 'recorded_at',
+  idColumn: 'event_id',
+  uuidIds: true,
+} as const;
+
+/** A page of the divergent events this DC knows: `page.sql` is its `WHERE ... ORDER BY ... LIMIT` in DIVERGENT_EVENTS_ORDER. */
+export async function listDivergentEvents(db: Queryable, page: { sql: string; params: unknown[] }): Promise<DivergentEventRow[]> {
   const rows = (await db.query(
     `SELECT event_id::text AS "eventId", stream_id AS "streamId", version, type, origin_dc AS "originDc", epoch,
             fenced_in_epoch AS "fencedInEpoch", reason, recorded_at AS "recordedAt"
-       FROM divergent_events ORDER BY recorded_at, event_id`,
+       FROM divergent_events ${page.sql}`,
+    page.params,
   )) as DivergentEventRow[];
   return rows;
 }
