@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, Server as HttpNodeServer } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { HttpServer, ServerRequest, ServerResponse } from '../../apps/gateway-wo
 import { Exchange, UpstreamError, UpstreamPool, UpstreamRequest } from '../../apps/gateway-worker/src/http/upstream-pool';
 import { socketsKind } from '../../apps/gateway-worker/src/http/wire';
 import { freePort } from '../../tools/infra/free-port';
+import { selfSignedCertificate } from '../support/tls';
 
 /**
  * The gateway's own HTTP/1.1 stack over real sockets: its server against raw
@@ -466,34 +466,10 @@ describe("the gateway's HTTP/1.1 upstream pool over TLS", () => {
   };
 
   beforeAll(async () => {
-    // A self-signed certificate for 127.0.0.1, made with the openssl command line.
     dir = mkdtempSync(join(tmpdir(), 'apim-tls-'));
-    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=upstream',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
-    ca = readFileSync(cert);
-    upstream = createHttpsServer({ key: readFileSync(key), cert: ca }, (req, res) => res.end(`tls ${req.url}`));
+    const { key, cert } = selfSignedCertificate(dir, 'upstream');
+    ca = cert;
+    upstream = createHttpsServer({ key, cert }, (req, res) => res.end(`tls ${req.url}`));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     origin = new URL(`https://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
   });

@@ -1,6 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TLSSocket } from 'node:tls';
 import {
   decodeGatewayHeartbeat,
   decodeUsage,
@@ -18,6 +22,26 @@ import { EventWriter, testApiKey } from '../support/event-writer';
 import { eventually, Echo, patternBytes, rawRequest, RunningGateway, startGateway, startUpstream } from '../support/gateway';
 import { testKafka } from '../support/kafka';
 import { testBrokers } from '../support/test-env';
+import { selfSignedCertificate } from '../support/tls';
+
+/** A GET over HTTPS to 127.0.0.1:`port`, trusting `ca` only (none: the system's CAs): status, JSON body, the certificate's CN. */
+function httpsGet(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  ca?: Buffer,
+): Promise<{ status: number; body: Echo; peer: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, headers, ca, agent: false }, (res) => {
+      const peer = String((res.socket as TLSSocket).getPeerCertificate().subject.CN);
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Echo, peer }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /**
  * The gateway as a real process, fed by events written straight to dc1's
@@ -511,6 +535,59 @@ describe('the gateway worker', () => {
     expect(beat).toMatchObject({ dc: 'dc1', gatewayId });
     expect(beat.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(beat.positions.some((p) => p.topic === TOPICS.events)).toBe(true);
+  });
+
+  it('serves HTTPS on TLS_PORT besides plain HTTP, and takes a new certificate on SIGHUP unless it is unusable', async () => {
+    const context = await publishedApi('tls');
+    const dir = mkdtempSync(join(tmpdir(), 'apim-gateway-tls-'));
+    const [certFile, keyFile] = [join(dir, 'served.cert.pem'), join(dir, 'served.key.pem')];
+    const install = (pair: { certFile: string; keyFile: string }) => {
+      copyFileSync(pair.certFile, certFile);
+      copyFileSync(pair.keyFile, keyFile);
+    };
+    const first = selfSignedCertificate(dir, 'gateway-one');
+    install(first);
+    const tlsPort = await freePort();
+    const secure = await startGateway(
+      { KAFKA_BROKERS: testBrokers('dc1').join(','), TLS_PORT: String(tlsPort), TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile },
+      'tls',
+    );
+    try {
+      await until(200, () => fetch(`${secure.url}/readyz`), 60_000);
+      const call = (ca: Buffer) => httpsGet(tlsPort, `${context}/v1/things/3`, { apikey: key.key }, ca);
+      const answer = await eventually(async () => {
+        const got = await call(first.cert);
+        expect(got.status).toBe(200);
+        return got;
+      });
+      expect(answer.peer).toBe('gateway-one');
+      expect(answer.body).toMatchObject({ method: 'GET', url: '/things/3' });
+      expect(answer.body.headers['x-forwarded-proto']).toBe('https');
+      const plain = (await (await fetch(`${secure.url}${context}/v1/things/4`, { headers: { apikey: key.key } })).json()) as Echo;
+      expect(plain.headers['x-forwarded-proto']).toBe('http');
+      // A client that does not trust the certificate stops at its own check.
+      await expect(httpsGet(tlsPort, '/healthz', {})).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+      expect(readFileSync(secure.logFile, 'utf8')).toMatch(new RegExp(`"msg":"listening".*"tlsPort":${tlsPort}`));
+
+      // Rotation: new files, SIGHUP; new connections get the new certificate.
+      const second = selfSignedCertificate(dir, 'gateway-two');
+      install(second);
+      secure.process.hangUp();
+      await eventually(async () => expect((await call(second.cert)).peer).toBe('gateway-two'));
+      expect(readFileSync(secure.logFile, 'utf8')).toContain('"msg":"TLS certificate reloaded"');
+
+      // An unusable file is refused, and the certificate in use stays.
+      writeFileSync(certFile, 'not a certificate');
+      secure.process.hangUp();
+      await eventually(async () =>
+        expect(readFileSync(secure.logFile, 'utf8')).toContain('"msg":"TLS certificate not reloaded; the previous one is still served"'),
+      );
+      expect(await call(second.cert)).toMatchObject({ status: 200, peer: 'gateway-two' });
+      expect(secure.process.running).toBe(true);
+    } finally {
+      await secure.process.stop(10_000);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('serves the same on node:net sockets when GATEWAY_SOCKETS=node, and logs which sockets it uses', async () => {

@@ -44,6 +44,11 @@ export class GuardedProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Sends SIGHUP to the command alone (the guard passes it on): a reload, for the apps that take one. */
+  hangUp(): void {
+    if (this.child.pid && this.running) process.kill(this.child.pid, 'SIGHUP');
+  }
+
   /** Sends `signal` to the whole group at once (SIGKILL simulates a crash). */
   kill(signal: NodeJS.Signals): void {
     if (this.child.pid) signalGroup(this.child.pid, signal);

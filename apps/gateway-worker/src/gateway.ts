@@ -8,7 +8,7 @@ import {
   TOPICS,
   within,
 } from '@apim/events';
-import { GatewayConfig } from './config/gateway.config';
+import { GatewayConfig, tlsProblem } from './config/gateway.config';
 import { EventFeed } from './feed/event-feed';
 import { PeerGateways, PeerHeartbeats } from './feed/peer-gateways';
 import { HttpServer, ServerRequest, ServerResponse } from './http/http-server';
@@ -32,6 +32,8 @@ const VERSION = process.env.npm_package_version ?? '0.1.0';
 export class Gateway {
   readonly feed: EventFeed;
   private readonly server: HttpServer;
+  /** HTTPS on TLS_PORT, when a certificate is configured: the same routes as `server`. */
+  private readonly tlsServer: HttpServer | null;
   private readonly telemetry: TelemetryThread;
   private readonly metrics: GatewayMetrics;
   private readonly rateLimiter = new RateLimiter();
@@ -107,12 +109,33 @@ export class Gateway {
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       onDone: (request) => this.record(request),
     });
-    this.server = new HttpServer((req, res) => this.route(req, res), {
+    const serverOptions = {
       headersTimeoutMs: 30_000,
       keepAliveTimeoutMs: 65_000,
-      onHandlerError: (error) => logger.error('request failed in the gateway', { error: error.message }),
+      onHandlerError: (error: Error) => logger.error('request failed in the gateway', { error: error.message }),
       sockets: this.sockets,
-    });
+    };
+    this.server = new HttpServer((req, res) => this.route(req, res), serverOptions);
+    const tls = config.tls;
+    this.tlsServer = tls ? new HttpServer((req, res) => this.route(req, res), { ...serverOptions, tls }) : null;
+  }
+
+  /**
+   * Reads TLS_CERT_FILE and TLS_KEY_FILE again (SIGHUP): new HTTPS
+   * connections get the new certificate, open ones keep theirs. A pair that
+   * does not load is refused with the reason, and the old one stays.
+   */
+  reloadTls(): void {
+    if (!this.tlsServer) return this.logger.warn('SIGHUP: no TLS_CERT_FILE and TLS_KEY_FILE, nothing to reload');
+    try {
+      const tls = this.config.tls!;
+      const problem = tlsProblem(tls);
+      if (problem) throw new Error(`TLS_CERT_FILE ${problem}`);
+      this.tlsServer.setSecureContext(tls);
+      this.logger.info('TLS certificate reloaded', { file: this.config.TLS_CERT_FILE });
+    } catch (error) {
+      this.logger.error('TLS certificate not reloaded; the previous one is still served', { error: (error as Error).message });
+    }
   }
 
   async start(): Promise<void> {
@@ -127,9 +150,15 @@ export class Gateway {
       this.feed.building.purgeExpiredRevocations();
     });
     await this.server.listen(this.config.PORT, '0.0.0.0');
+    await this.tlsServer?.listen(this.config.TLS_PORT, '0.0.0.0');
     if (this.sockets !== this.config.GATEWAY_SOCKETS)
       this.logger.warn('raw sockets are not available on this Node.js; using node:net (slower)', { node: process.version });
-    this.logger.info('listening', { port: this.config.PORT, gatewayId: this.gatewayId, sockets: this.sockets });
+    this.logger.info('listening', {
+      port: this.config.PORT,
+      ...(this.tlsServer ? { tlsPort: this.tlsServer.port } : {}),
+      gatewayId: this.gatewayId,
+      sockets: this.sockets,
+    });
   }
 
   /**
@@ -141,8 +170,9 @@ export class Gateway {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.saveSnapshot();
-    await within(3000, this.server.close());
-    this.server.destroyAll();
+    const servers = this.tlsServer ? [this.server, this.tlsServer] : [this.server];
+    await within(3000, Promise.all(servers.map((server) => server.close())));
+    for (const server of servers) server.destroyAll();
     await within(5000, Promise.all([this.feed.stop(), this.peerHeartbeats?.stop()]));
     this.saveSnapshot();
     // The last heartbeat says so: the DC's other gateways take back its share of the rate limits at once.

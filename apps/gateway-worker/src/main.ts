@@ -15,5 +15,6 @@ runMain('gateway-worker', async () => {
   const logger = new JsonLogger({ service: 'gateway-worker', dc: config.DC_ID }, config.LOG_LEVEL);
   const gateway = new Gateway(config, logger);
   stopOnSignals(logger, () => gateway.stop());
+  process.on('SIGHUP', () => gateway.reloadTls());
   await gateway.start();
 });

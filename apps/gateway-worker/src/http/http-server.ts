@@ -11,7 +11,7 @@ import {
   requestFraming,
   writeChunk,
 } from './http1';
-import { listenWires, SocketsKind, Wire, WireHandler, WireListener } from './wire';
+import { listenWires, ServerTls, SocketsKind, Wire, WireHandler, WireListener } from './wire';
 
 /**
  * The gateway's HTTP/1.1 server, on raw TCP wires (wire.ts): one read and, for a buffered
@@ -30,6 +30,8 @@ export interface HttpServerOptions {
   onHandlerError?: (error: Error) => void;
   /** Which sockets to use (wire.ts); raw unless said otherwise, node where raw is unavailable. */
   sockets?: SocketsKind;
+  /** Serve HTTPS with this certificate and key (node:tls sockets whatever `sockets` says). */
+  tls?: ServerTls;
 }
 
 export type RequestHandler = (req: ServerRequest, res: ServerResponse) => void;
@@ -58,11 +60,28 @@ export class HttpServer {
   }
 
   async listen(port: number, host: string): Promise<void> {
-    this.listener = await listenWires(this.options.sockets ?? 'raw', port, host, (wire) => {
-      const connection = new Connection(wire, this);
-      this.connections.add(connection);
-      return connection;
-    });
+    this.listener = await listenWires(
+      this.options.sockets ?? 'raw',
+      port,
+      host,
+      (wire) => {
+        const connection = new Connection(wire, this);
+        this.connections.add(connection);
+        return connection;
+      },
+      this.options.tls,
+    );
+  }
+
+  /** Requests arrive over TLS. */
+  get secure(): boolean {
+    return this.options.tls !== undefined;
+  }
+
+  /** New TLS connections get this certificate and key (a rotation); open ones keep theirs. */
+  setSecureContext(tls: ServerTls): void {
+    if (!this.listener?.setSecureContext) throw new Error('this server does not serve TLS');
+    this.listener.setSecureContext(tls);
   }
 
   get port(): number {
@@ -182,6 +201,11 @@ export class ServerRequest {
 
   get hasBody(): boolean {
     return this.framing.kind !== 'none';
+  }
+
+  /** Arrived over TLS. */
+  get secure(): boolean {
+    return this.connection.secure;
   }
 
   /** Payload bytes of the body read so far. */
@@ -354,6 +378,10 @@ class Connection implements WireHandler {
     private readonly server: HttpServer,
   ) {
     this.remoteAddress = wire.remoteAddress;
+  }
+
+  get secure(): boolean {
+    return this.server.secure;
   }
 
   onData(chunk: Buffer): void {

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns';
 import { connect as connectNet, createServer, isIP, isIPv6, Server, Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { connect as connectTls, createServer as createTlsServer, SecureContextOptions } from 'node:tls';
 import { getSystemErrorName, types } from 'node:util';
 
 /**
@@ -58,7 +58,12 @@ export interface WireListener {
   readonly port: number;
   /** Stops accepting; open wires are not touched. */
   close(callback: () => void): void;
+  /** A TLS listener's certificate and key for connections from now on (open ones keep theirs). */
+  setSecureContext?(options: ServerTls): void;
 }
+
+/** What a TLS listener presents: PEM certificate chain and private key. */
+export type ServerTls = Pick<SecureContextOptions, 'cert' | 'key'>;
 
 export interface ConnectOptions {
   host: string;
@@ -511,9 +516,16 @@ const UNSET: WireHandler = {
 };
 
 /** Accepts TCP connections on host:port, each handed over as a Wire with the handler `accept` returns. */
-export function listenWires(kind: SocketsKind, port: number, host: string, accept: (wire: Wire) => WireHandler): Promise<WireListener> {
-  const b = kind === 'raw' ? rawBindings() : null;
-  if (!b) return listenNode(port, host, accept);
+/** Listens on `port`; with `tls`, for TLS connections (always on node:tls sockets: raw handles speak TCP only). */
+export function listenWires(
+  kind: SocketsKind,
+  port: number,
+  host: string,
+  accept: (wire: Wire) => WireHandler,
+  tls?: ServerTls,
+): Promise<WireListener> {
+  const b = kind === 'raw' && !tls ? rawBindings() : null;
+  if (!b) return listenNode(port, host, accept, tls);
   const server = new b.TCP(b.SERVER);
   const ipv6 = isIPv6(host);
   let err = ipv6 ? server.bind6(host, port, 0) : server.bind(host, port);
@@ -543,9 +555,10 @@ export function listenWires(kind: SocketsKind, port: number, host: string, accep
   });
 }
 
-function listenNode(port: number, host: string, accept: (wire: Wire) => WireHandler): Promise<WireListener> {
+function listenNode(port: number, host: string, accept: (wire: Wire) => WireHandler, tls?: ServerTls): Promise<WireListener> {
   // Half-open allowed: a client that shuts down its side after sending still gets its answer.
-  const server: Server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+  const options = { noDelay: true, allowHalfOpen: true };
+  const onSocket = (socket: Socket) => {
     let handler: WireHandler | null = null;
     const wire = new NodeWire(socket, {
       onData: (chunk) => handler!.onData(chunk),
@@ -554,13 +567,21 @@ function listenNode(port: number, host: string, accept: (wire: Wire) => WireHand
       onClose: (error) => handler!.onClose(error),
     });
     handler = accept(wire);
-  });
+  };
+  // TLS 1.2 at least; HTTP/1.1 is the only protocol offered by ALPN. A failed handshake never reaches `accept`.
+  const tlsServer = tls ? createTlsServer({ ...options, ...tls, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] }, onSocket) : null;
+  const server: Server = tlsServer ?? createServer(options, onSocket);
+  tlsServer?.on('tlsClientError', (_error, socket) => socket.destroy());
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
       const address = server.address();
-      resolve({ port: typeof address === 'object' && address ? address.port : port, close: (callback) => server.close(() => callback()) });
+      resolve({
+        port: typeof address === 'object' && address ? address.port : port,
+        close: (callback) => server.close(() => callback()),
+        setSecureContext: tlsServer ? (context) => tlsServer.setSecureContext(context) : undefined,
+      });
     });
   });
 }

@@ -260,7 +260,12 @@ function upstreamHeaders(req: ServerRequest, caller: Caller, requestId: string):
     out.push(raw[i], raw[i + 1]);
   }
   const forwardedFor = req.headers.get('x-forwarded-for');
-  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${req.remoteAddress}` : req.remoteAddress, 'x-forwarded-proto', 'http');
+  out.push(
+    'x-forwarded-for',
+    forwardedFor ? `${forwardedFor}, ${req.remoteAddress}` : req.remoteAddress,
+    'x-forwarded-proto',
+    req.secure ? 'https' : 'http',
+  );
   const host = req.headers.get('host');
   if (host) out.push('x-forwarded-host', host);
   out.push('x-request-id', requestId);
