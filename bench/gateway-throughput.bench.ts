@@ -5,8 +5,9 @@
  * through two bare Node.js proxies that do nothing else (one on node:http and
  * undici, one on the gateway's own HTTP/1.1 stack: the ceilings of the
  * runtime and of the stack on this machine), and through the gateway (one
- * process; API-key auth, rate limiting, metrics and usage records on). Load
- * from wrk, the same for each. The targets take turns, round after round, and
+ * process; API-key auth, rate limiting, metrics and usage records on); then
+ * nginx and the gateway again with HTTPS from the client (both terminate TLS
+ * and proxy to the same plain upstream). Load from wrk, the same for each. The targets take turns, round after round, and
  * each figure is the median of its rounds: on a shared machine a slow spell
  * then hits every target alike instead of whichever ran during it (nginx alone
  * varied from 30,000 to 47,000 req/s between runs here). The gateway/nginx
@@ -154,6 +155,17 @@ async function main(): Promise<void> {
     const proxyPort = await freePort();
     const bareProxyPort = await freePort();
     const bareStackPort = await freePort();
+    const [proxyTlsPort, gatewayTlsPort] = [await freePort(), await freePort()];
+    // HTTPS, terminated by nginx and by the gateway alike: a self-signed EC P-256 certificate (wrk does not verify it).
+    const [certFile, keyFile] = [join(dir, 'tls.cert.pem'), join(dir, 'tls.key.pem')];
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'],
+        ...['-subj', '/CN=bench', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile],
+      ],
+      { stdio: 'ignore' },
+    );
     const upstream = nginx(
       dir,
       'upstream',
@@ -164,7 +176,9 @@ async function main(): Promise<void> {
       dir,
       'proxy',
       `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 256; }
-  server { listen 127.0.0.1:${proxyPort}; location /bench/v1/ { proxy_pass http://app/; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
+  server { listen 127.0.0.1:${proxyPort}; location /bench/v1/ { proxy_pass http://app/; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+  server { listen 127.0.0.1:${proxyTlsPort} ssl; ssl_certificate ${certFile}; ssl_certificate_key ${keyFile}; ssl_protocols TLSv1.2 TLSv1.3;
+    location /bench/v1/ { proxy_pass http://app/; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
     );
     processes.push(nginxProxy);
 
@@ -218,7 +232,12 @@ async function main(): Promise<void> {
       { logFile: join(dir, 'bare-stack-proxy.log') },
     );
     processes.push(bareNodeProxy, bareStackProxy);
-    const gateway = await benchGateway({ KAFKA_BROKERS: brokers });
+    const gateway = await benchGateway({
+      KAFKA_BROKERS: brokers,
+      TLS_PORT: String(gatewayTlsPort),
+      TLS_CERT_FILE: certFile,
+      TLS_KEY_FILE: keyFile,
+    });
     processes.push(gateway.process);
     await waitFor200(`${gateway.url}/readyz`);
     await waitFor200(`http://127.0.0.1:${upstreamPort}/`);
@@ -239,8 +258,10 @@ async function main(): Promise<void> {
       ['bare Node proxy (http + undici)', `http://127.0.0.1:${bareProxyPort}/items`, {}, bareNodeProxy.pid],
       ["bare proxy, gateway's HTTP stack", `http://127.0.0.1:${bareStackPort}/items`, {}, bareStackProxy.pid],
       ['gateway (apikey, rate limit, metrics)', gatewayUrl, { apikey: key }, gateway.process.pid],
+      ['nginx, HTTPS from the client', `https://127.0.0.1:${proxyTlsPort}/bench/v1/items`, {}, nginxProxy.pid],
+      ['gateway, HTTPS from the client', `https://127.0.0.1:${gatewayTlsPort}/bench/v1/items`, { apikey: key }, gateway.process.pid],
     ];
-    const [direct, proxy, bare, stack, ours] = targets.map(([name]) => name);
+    const [direct, proxy, bare, stack, ours, proxyTls, oursTls] = targets.map(([name]) => name);
     const rounds = new Map<string, WrkResult[]>(targets.map(([name]) => [name, []]));
     for (const [name, url, headers] of targets) {
       progress(`  ${name}: warm-up`);
@@ -301,6 +322,11 @@ async function main(): Promise<void> {
         `on node:http + undici/nginx: ${ratio(bare, proxy).toFixed(2)}; ` +
         `gateway/bare proxy on its stack: ${ratio(ours, stack).toFixed(2)}; ` +
         `CPU per request: gateway ${cpu(ours).toFixed(1)} us, nginx ${cpu(proxy).toFixed(1)} us (${(cpu(proxy) / cpu(ours)).toFixed(2)} of the gateway's)`,
+    );
+    console.log(
+      `HTTPS from the client (keep-alive: encryption, not handshakes): gateway/nginx ${ratio(oursTls, proxyTls).toFixed(2)}; ` +
+        `HTTPS/HTTP throughput: gateway ${ratio(oursTls, ours).toFixed(2)}, nginx ${ratio(proxyTls, proxy).toFixed(2)}; ` +
+        `CPU per request over HTTPS: gateway ${cpu(oursTls).toFixed(1)} us, nginx ${cpu(proxyTls).toFixed(1)} us`,
     );
   } finally {
     for (const child of processes.reverse()) await child.stop(10_000);
