@@ -5,6 +5,8 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
+import { IncomingMessage, createServer as createHttpServer } from 'node:http';
+import { WebSocket, WebSocketServer } from 'ws';
 import {
   decodeGatewayHeartbeat,
   decodeUsage,
@@ -535,6 +537,87 @@ describe('the gateway worker', () => {
     expect(beat).toMatchObject({ dc: 'dc1', gatewayId });
     expect(beat.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(beat.positions.some((p) => p.topic === TOPICS.events)).toBe(true);
+  });
+
+  it('proxies WebSockets: the handshake is checked like any request, then messages flow both ways until either side closes', async () => {
+    // An upstream that echoes WebSocket messages (the ws package), and refuses the upgrade on /refuse with a 403 of its own.
+    const seen: IncomingMessage[] = [];
+    const server = createHttpServer((_req, res) => res.end('plain'));
+    const sockets = new WebSocketServer({ noServer: true });
+    server.on('upgrade', (req, socket, head) => {
+      seen.push(req);
+      if (req.url === '/base/refuse')
+        return socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 6\r\n\r\nnot ok');
+      sockets.handleUpgrade(req, socket, head, (ws) =>
+        ws.on('message', (data, binary) =>
+          String(data) === 'bye' ? ws.close(4000, 'bye') : ws.send(binary ? data : `echo ${String(data)}`),
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const wsApi = randomUUID();
+    const wsContext = `/gw-ws-${run}`;
+    await createApi(wsApi, wsContext, [`http://127.0.0.1:${(server.address() as { port: number }).port}/base`]);
+    await writer.write('api.published', wsApi, {});
+    await writer.write('subscription.created', `sub:${appId}:${wsApi}`, { applicationId: appId, apiId: wsApi, tier: gold });
+    const url = (path: string) => `ws://127.0.0.1:${gateway.port}${wsContext}/v1${path}`;
+    /** Opens a WebSocket through the gateway; resolves once open, or with the HTTP answer that refused it. */
+    const open = (path: string, headers: Record<string, string>) =>
+      new Promise<{ ws?: WebSocket; status?: number; body?: string; headers?: Record<string, unknown> }>((resolve, reject) => {
+        const ws = new WebSocket(url(path), { headers });
+        ws.once('open', () => resolve({ ws }));
+        ws.once('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode, body, headers: res.headers }));
+        });
+        ws.once('error', reject);
+      });
+    try {
+      await until(200, () => withKey(`${wsContext}/v1/plain`));
+      const { ws } = await open('/chat?room=1', { apikey: key.key });
+      const messages: string[] = [];
+      ws!.on('message', (data) => messages.push(String(data)));
+      ws!.send('hello');
+      ws!.send('world');
+      await eventually(async () => expect(messages).toEqual(['echo hello', 'echo world']));
+      // A large binary message both ways: through the tunnel's back-pressure, intact.
+      const big = patternBytes(3 * 1024 * 1024);
+      const echoed = new Promise<Buffer>((resolve) => ws!.once('message', (data) => resolve(data as Buffer)));
+      ws!.send(big);
+      expect((await echoed).equals(big)).toBe(true);
+      const handshake = seen[seen.length - 1];
+      expect(handshake.url).toBe('/base/chat?room=1');
+      expect(handshake.headers).toMatchObject({ upgrade: 'websocket', 'x-forwarded-for': '127.0.0.1', 'x-apim-application-id': appId });
+      expect(handshake.headers.apikey).toBeUndefined();
+      const closed = new Promise<number>((resolve) => ws!.once('close', (code) => resolve(code)));
+      ws!.close(1000, 'done');
+      expect(await closed).toBe(1000);
+      // Closed by the upstream: the client sees its close frame.
+      const second = (await open('/chat', { apikey: key.key })).ws!;
+      const closedByUpstream = new Promise<number>((resolve) => second.once('close', (code) => resolve(code)));
+      second.send('bye');
+      expect(await closedByUpstream).toBe(4000);
+
+      // The handshake is a request like any: no key, no tunnel.
+      expect(await open('/chat', {})).toMatchObject({ status: 401 });
+      expect(JSON.parse((await open('/chat', {})).body!)).toMatchObject({ error: 'MISSING_CREDENTIALS' });
+      // The upstream's own refusal reaches the client as it was sent.
+      expect(await open('/refuse', { apikey: key.key })).toMatchObject({ status: 403, body: 'not ok' });
+      // An upstream that is gone: 502, as for any request.
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      const gone = await open('/chat', { apikey: key.key });
+      expect(gone.status).toBe(502);
+      expect(JSON.parse(gone.body!)).toMatchObject({ error: 'UPSTREAM_ERROR' });
+      // 101s are counted like any status: the two tunnels opened above.
+      const metrics = await (await get('/metrics')).text();
+      expect(metrics).toMatch(new RegExp(`apim_gateway_requests_total\\{[^}]*api="${wsApi}"[^}]*status="101"[^}]*\\} 2`));
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      sockets.close();
+    }
   });
 
   it('serves HTTPS on TLS_PORT besides plain HTTP, and takes a new certificate on SIGHUP unless it is unusable', async () => {

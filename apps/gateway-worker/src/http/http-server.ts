@@ -3,6 +3,7 @@ import {
   BodyReader,
   Framing,
   headEnd,
+  headerLines,
   HttpSyntaxError,
   keepsAlive,
   LAST_CHUNK,
@@ -18,7 +19,8 @@ import { listenWires, ServerTls, SocketsKind, Wire, WireHandler, WireListener } 
  * response, one write per exchange, no stream objects per request. It
  * exists for speed: node:http's request and response streams cost the
  * gateway more than everything it does itself (docs/architecture.md,
- * "Throughput"). What it does not do: HTTP/2, upgrades (101), trailers.
+ * "Throughput"). Upgrades: `switchProtocols` answers 101 and hands the
+ * connection's bytes to its caller. What it does not do: HTTP/2, trailers.
  */
 
 export interface HttpServerOptions {
@@ -287,6 +289,21 @@ export class ServerResponse {
     this.finish();
   }
 
+  /**
+   * Answers `101 Switching Protocols` with `headers` and hands the connection
+   * over: from now on its bytes go to `handler` (bytes the client sent after
+   * the request head first) and the returned wire is the caller's to write,
+   * end and destroy. The response counts as finished.
+   */
+  switchProtocols(headers: readonly string[], handler: WireHandler): Wire {
+    if (this.headersSent) throw new Error('the response head was already sent');
+    this.headersSent = true;
+    this.statusCode = 101;
+    this.finished = true;
+    this.connection.write(`HTTP/1.1 101 Switching Protocols\r\n${headerLines(headers)}\r\n`);
+    return this.connection.switchTo(this.req, handler);
+  }
+
   /** Abandons the response and its connection (a response that cannot be completed must not look complete). */
   destroy(): void {
     this.connection.wire.destroy();
@@ -372,6 +389,8 @@ class Connection implements WireHandler {
   private idleSince = Date.now();
   private closeRequested = false;
   private readonly remoteAddress: string;
+  /** After a 101: whose the connection's bytes are now. */
+  private tunnel: WireHandler | null = null;
 
   constructor(
     readonly wire: Wire,
@@ -385,10 +404,12 @@ class Connection implements WireHandler {
   }
 
   onData(chunk: Buffer): void {
-    this.received(chunk);
+    if (this.tunnel) this.tunnel.onData(chunk);
+    else this.received(chunk);
   }
 
   onEnd(): void {
+    if (this.tunnel) return this.tunnel.onEnd();
     // A half-closed client gets its current response, then the connection ends; a truncated body is an aborted request.
     if (this.current && !this.current.req.complete) this.wire.destroy();
     else if (!this.current) this.wire.end();
@@ -396,10 +417,12 @@ class Connection implements WireHandler {
   }
 
   onDrain(): void {
-    this.current?.res.drained();
+    if (this.tunnel) this.tunnel.onDrain();
+    else this.current?.res.drained();
   }
 
-  onClose(): void {
+  onClose(error: NodeJS.ErrnoException | Error | null): void {
+    this.tunnel?.onClose(error);
     const current = this.current;
     this.current = null;
     if (current) current.res.closed(current.res.finished);
@@ -412,11 +435,26 @@ class Connection implements WireHandler {
 
   closeWhenIdle(): void {
     this.closeRequested = true;
-    if (!this.current) this.wire.end();
+    if (!this.current && !this.tunnel) this.wire.end();
+  }
+
+  /** After a 101 to `req`: the rest of the connection belongs to `handler`. */
+  switchTo(req: ServerRequest, handler: WireHandler): Wire {
+    const current = this.current;
+    if (current?.req !== req) throw new Error('not the current request of this connection');
+    this.tunnel = handler;
+    this.current = null;
+    current.res.closed(true);
+    const early = this.pending;
+    this.pending = null;
+    if (early && early.length > 0) handler.onData(early);
+    this.wire.resume();
+    return this.wire;
   }
 
   checkTimeouts(now: number): void {
-    if (this.current) return;
+    // A tunnel has no HTTP timeouts: its protocol keeps itself alive (WebSocket pings), and either side may close it.
+    if (this.current || this.tunnel) return;
     const { headersTimeoutMs, keepAliveTimeoutMs } = this.server.timeouts;
     if (this.headStartedAt > 0 ? now - this.headStartedAt > headersTimeoutMs : now - this.idleSince > keepAliveTimeoutMs) {
       this.wire.destroy();

@@ -13,7 +13,7 @@ import {
   responseFraming,
   writeChunk,
 } from './http1';
-import { connectWire, SocketsKind, Wire, WireHandler } from './wire';
+import { ConnectOptions, connectWire, SocketsKind, Wire, WireHandler } from './wire';
 
 /**
  * Keep-alive HTTP/1.1 connections to one upstream origin, on wires (wire.ts): a
@@ -162,6 +162,27 @@ export class UpstreamPool {
     return exchange;
   }
 
+  /**
+   * A connection to this origin outside the pool, for a protocol upgrade
+   * (a WebSocket): its owner writes the request and reads the answer itself.
+   * `handler.onConnect` says when it is up; it is never reused.
+   */
+  connectTunnel(handler: WireHandler): Wire {
+    return connectWire(this.options.sockets ?? 'raw', this.connectOptions(), handler);
+  }
+
+  /** @internal Where and how connections to this origin go. */
+  connectOptions(): ConnectOptions {
+    const { hostname, port, protocol } = this.origin;
+    const host = hostname.replace(/^\[|\]$/g, '');
+    const tls = protocol === 'https:';
+    return {
+      host,
+      port: Number(port || (tls ? 443 : 80)),
+      tls: tls ? { servername: isIP(host) ? undefined : host, ca: this.options.ca } : undefined,
+    };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);
@@ -237,20 +258,9 @@ class UpstreamConnection implements WireHandler {
     private readonly pool: UpstreamPool,
     first: Exchange,
   ) {
-    const { hostname, port, protocol } = pool.origin;
-    const host = hostname.replace(/^\[|\]$/g, '');
-    const tls = protocol === 'https:';
     // `first` learns of this connection once its head is written (its body must not go out before).
     this.current = first;
-    this.wire = connectWire(
-      pool.options.sockets ?? 'raw',
-      {
-        host,
-        port: Number(port || (tls ? 443 : 80)),
-        tls: tls ? { servername: isIP(host) ? undefined : host, ca: pool.options.ca } : undefined,
-      },
-      this,
-    );
+    this.wire = connectWire(pool.options.sockets ?? 'raw', pool.connectOptions(), this);
     this.startTimer(pool.options.connectTimeoutMs, () => this.wire.destroy(new UpstreamError('connect-timeout')));
   }
 

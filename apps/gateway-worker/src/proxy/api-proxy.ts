@@ -5,6 +5,7 @@ import type { ServerRequest, ServerResponse } from '../http/http-server';
 import { Exchange, ExchangeHandler, UpstreamError } from '../http/upstream-pool';
 import type { RoutedApi, RoutingTable } from '../routing/routing-table';
 import { authenticate, Caller } from './credentials';
+import { UpgradeTunnel, upgradeWanted } from './upgrade-tunnel';
 import { GatewayRefusal, isRefusal, refuse, sendRefusal } from './gateway-errors';
 import { Limit, RateDecision, RateLimiter } from './rate-limiter';
 import { unsafePathReason } from './request-checks';
@@ -158,6 +159,22 @@ export class ApiProxy {
   private forward(req: ServerRequest, res: ServerResponse, admitted: Admitted, done: ProxiedRequest, requestId: string): void {
     const { api, rest, query, caller, rateHeaders } = admitted;
     const target = this.options.upstreams.next(api.id, api.upstreamUrls);
+    const protocol = upgradeWanted(req);
+    if (protocol !== null) {
+      // A WebSocket handshake (or another upgrade), admitted like any request: the connection becomes a tunnel if the upstream agrees.
+      const extraHeaders = ['x-request-id', requestId];
+      for (const name in rateHeaders) extraHeaders.push(name, rateHeaders[name]);
+      new UpgradeTunnel(req, res, {
+        pool: target.pool,
+        path: target.basePath + rest + query,
+        headers: upstreamHeaders(req, caller, requestId),
+        protocol,
+        timeoutMs: api.upstreamTimeoutMs,
+        extraHeaders,
+        onFailure: (refusal) => this.refuse(res, refusal, requestId, rateHeaders),
+      });
+      return;
+    }
     const extra = ['x-request-id', requestId];
     for (const name in rateHeaders) extra.push(name, rateHeaders[name]);
     const relay = new ResponseRelay(res, extra, done, (error) => {
