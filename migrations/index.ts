@@ -8,6 +8,7 @@ import { DivergentEvents1732000000006 } from './1732000000006-divergent-events';
 import { Conflicts1732000000007 } from './1732000000007-conflicts';
 import { ApiThrottlingPolicy1732000000008 } from './1732000000008-api-throttling-policy';
 import { ApplicationDeleted1732000000009 } from './1732000000009-application-deleted';
+import { ImporterProgress1732000000010 } from './1732000000010-importer-progress';
 
 /** Every migration, oldest first. Schema changes happen only here. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Conflicts1732000000007,
   ApiThrottlingPolicy1732000000008,
   ApplicationDeleted1732000000009,
+  ImporterProgress1732000000010,
 ];

@@ -74,18 +74,28 @@ describe('two DCs, active-passive, through the replicators', () => {
       250,
     );
 
-    // dc2 knows how far it trails dc1, from the replicator's heartbeats (records and ms, 0 once caught up), and the
-    // epoch once it has imported dc1's region events (other streams than the API's: they may arrive after it).
+    // dc2 knows how far it trails dc1, from the replicator's heartbeats (records and ms, 0 once caught up) and its
+    // importer's reports (records of the mirror not read yet), and the epoch once it has imported dc1's region events
+    // (other streams than the API's: they may arrive after it).
     await eventually(
       async () => {
-        const { regions } = await dc2.ok(`{ regions { dc role epoch local replication { state records ms lastSeen } } }`, {}, adminAtDc2);
-        expect(regions.find((r: { dc: string }) => r.dc === 'dc1').replication).toMatchObject({ state: 'mirroring', records: 0, ms: 0 });
+        const { regions } = await dc2.ok(
+          `{ regions { dc role epoch local replication { state records ms lastSeen } importer { records lastSeen } } }`,
+          {},
+          adminAtDc2,
+        );
+        const dc1 = regions.find((r: { dc: string }) => r.dc === 'dc1');
+        expect(dc1.replication).toMatchObject({ state: 'mirroring', records: 0, ms: 0 });
+        expect(dc1.importer).toMatchObject({ records: 0 });
+        expect(Date.now() - Date.parse(dc1.importer.lastSeen)).toBeLessThan(30_000);
         expect(regions).toContainEqual(expect.objectContaining({ dc: 'dc1', role: 'PRIMARY', epoch: 1, local: false }));
-        expect(regions).toContainEqual({ dc: 'dc2', role: 'STANDBY', epoch: 1, local: true, replication: null });
+        expect(regions).toContainEqual({ dc: 'dc2', role: 'STANDBY', epoch: 1, local: true, replication: null, importer: null });
       },
       30_000,
       250,
     );
+    const lag = await apimctl(world, ['lag']);
+    expect(lag.stdout).toMatch(/^dc2\s+dc1\s+mirroring\s+0\s+0\s+\S+\s+0$/m);
 
     // The SRE's view of the gateways: dc2's, live, ready and caught up; the only one, so one routing table.
     await eventually(

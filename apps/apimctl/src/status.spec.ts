@@ -1,5 +1,5 @@
 import { CtlError, EXIT, resolveCredentials, resolveEndpoints } from './control-planes';
-import { DcStatus, RegionRow, verdict } from './status';
+import { DcStatus, RegionRow, renderLag, verdict } from './status';
 
 const region = (dc: string, role: string, epoch: number, local: boolean): RegionRow => ({
   dc,
@@ -66,5 +66,24 @@ describe('apimctl configuration', () => {
     expect(usage(() => resolveEndpoints('dc1:http://a', {}, '/nowhere'))).toBe(EXIT.usage);
     expect(usage(() => resolveEndpoints(undefined, {}, '/nowhere'))).toBe(EXIT.usage);
     expect(usage(() => resolveCredentials({ APIMCTL_USER: 'ops' }))).toBe(EXIT.usage);
+  });
+});
+
+describe('apimctl lag', () => {
+  it('shows, per DC and peer, the replication lag and what the importer has not read yet', () => {
+    const peer = (dc: string, importer: RegionRow['importer']): RegionRow => ({
+      ...region(dc, 'PRIMARY', 1, false),
+      replication: { state: 'mirroring', records: 3, ms: 12, lastSeen: '2026-12-04T17:00:00.000Z' },
+      importer,
+    });
+    const text = renderLag([
+      reachable('dc2', [peer('dc1', { records: 7, lastSeen: '2026-12-04T17:00:01.000Z' }), region('dc2', 'STANDBY', 1, true)]),
+      reachable('dc3', [peer('dc1', null), region('dc3', 'STANDBY', 1, true)]),
+      { dc: 'dc4', url: 'http://dc4', reachable: false, error: 'down' },
+    ]);
+    expect(text.split('\n')[0]).toMatch(/^DC\s+BEHIND\s+STATE\s+RECORDS\s+MS\s+LAST HEARTBEAT\s+NOT IMPORTED$/);
+    expect(text).toMatch(/^dc2\s+dc1\s+mirroring\s+3\s+12\s+2026-12-04T17:00:00.000Z\s+7$/m);
+    expect(text).toMatch(/^dc3\s+dc1\s+mirroring\s+3\s+12\s+\S+\s+no report$/m);
+    expect(text).toMatch(/^dc4\s+-\s+UNREACHABLE\s/m);
   });
 });

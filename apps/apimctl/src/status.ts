@@ -9,6 +9,8 @@ export interface RegionRow {
   /** A fenced primary's successor in a switchover. */
   switchoverTo?: string | null;
   replication: { state: string; records: number; ms: number; lastSeen: string } | null;
+  /** Mirrored records of the peer this DC's importer has not read yet; null without a recent report. */
+  importer?: { records: number; lastSeen: string } | null;
 }
 
 /** What one DC's control plane says, or why it could not be asked. */
@@ -22,7 +24,7 @@ export interface DcStatus {
 }
 
 /** The fields of `regions` every command reads (RegionRow). */
-export const REGIONS = `regions { dc role epoch local fenced switchoverTo replication { state records ms lastSeen } }`;
+export const REGIONS = `regions { dc role epoch local fenced switchoverTo replication { state records ms lastSeen } importer { records lastSeen } }`;
 
 const QUERY = `{
   ${REGIONS}
@@ -86,7 +88,7 @@ export function renderLag(statuses: DcStatus[]): string {
   const rows: string[][] = [];
   for (const s of statuses) {
     if (!s.reachable) {
-      rows.push([s.dc, '-', 'UNREACHABLE', '-', '-', '-']);
+      rows.push([s.dc, '-', 'UNREACHABLE', '-', '-', '-', '-']);
       continue;
     }
     for (const region of s.regions!.filter((r) => !r.local)) {
@@ -98,10 +100,11 @@ export function renderLag(statuses: DcStatus[]): string {
         lag ? String(lag.records) : '-',
         lag ? String(lag.ms) : '-',
         lag?.lastSeen ?? '-',
+        region.importer ? String(region.importer.records) : 'no report',
       ]);
     }
   }
-  return table(['DC', 'BEHIND', 'STATE', 'RECORDS', 'MS', 'LAST HEARTBEAT'], rows);
+  return table(['DC', 'BEHIND', 'STATE', 'RECORDS', 'MS', 'LAST HEARTBEAT', 'NOT IMPORTED'], rows);
 }
 
 function formatLag(lag: RegionRow['replication']): string {

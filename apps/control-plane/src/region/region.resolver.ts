@@ -1,5 +1,6 @@
 import { Args, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { DataSource } from 'typeorm';
+import { mirrorTopic, TOPICS } from '@apim/events';
 import { CommandBus } from '@nestjs/cqrs';
 import { Authorized } from '../auth/roles.guard';
 import { CommandContext } from '../command-side/command-context';
@@ -9,11 +10,14 @@ import { RequestContext } from '../graphql/request-context';
 import { pageClause, PageRequest } from '../graphql/paging';
 import { CONFLICTS_ORDER, listConflicts } from '../infrastructure/importer/conflicts';
 import { DIVERGENT_EVENTS_ORDER, listDivergentEvents } from '../infrastructure/importer/divergence';
+import { importerLag } from '../infrastructure/importer/event-importer';
 import { listGateways, listReplication } from './gateway-directory';
 import { PromoteRegionCommand, SwitchoverCommand } from './region.commands';
 
 /** A replicator without a heartbeat for this long is shown as silent. */
 const REPLICATOR_SILENT_AFTER_MS = 10_000;
+/** An importer partition not reported for this long has no instance consuming it: `importer` leaves it out. */
+const IMPORTER_SILENT_AFTER_MS = 30_000;
 
 @ObjectType({ description: "How far the DC answering trails a peer: the mirror of the peer's events in the local cluster" })
 export class ReplicationLag {
@@ -25,6 +29,15 @@ export class ReplicationLag {
   ms!: number;
   @Field({ description: "The replicator's latest heartbeat" }) lastSeen!: Date;
   @Field({ description: 'Records mirrored per second over the last 10 s' }) recordsPerSecond!: number;
+}
+
+@ObjectType({ description: "This DC's importer behind a peer: its mirrored events read into the event store" })
+export class ImporterLag {
+  @Field(() => Int, {
+    description: "Records of the peer's mirrored apim.events this DC's importer has not read yet (as of each partition's last fetch)",
+  })
+  records!: number;
+  @Field({ description: 'The latest report of the instances that import it (every 2 s)' }) lastSeen!: Date;
 }
 
 @ObjectType()
@@ -41,6 +54,12 @@ export class Region {
     description: 'For a peer: how far the DC answering trails it (null for itself, or before any replicator heartbeat)',
   })
   replication!: ReplicationLag | null;
+  @Field(() => ImporterLag, {
+    nullable: true,
+    description:
+      'For a peer: how far the DC answering is from having its mirrored events in its store (null for itself, or with no importer report in the last 30 s)',
+  })
+  importer!: ImporterLag | null;
 }
 
 @ObjectType({ description: 'An event of a fenced epoch: refused by the primary that came after it, or moved out of this DC store' })
@@ -144,8 +163,10 @@ export class RegionResolver {
         return [row.source, lag];
       }),
     );
+    const imported = await importerLag(this.db, IMPORTER_SILENT_AFTER_MS);
     return this.config.allDcs.map((dc) => ({
       replication: dc === this.config.DC_ID ? null : (replication.get(dc) ?? null),
+      importer: dc === this.config.DC_ID ? null : (imported.get(mirrorTopic(dc, TOPICS.events)) ?? null),
       dc,
       role: activeActive ? 'ACTIVE' : dc === region.effectivePrimary ? 'PRIMARY' : 'STANDBY',
       epoch: region.epoch,

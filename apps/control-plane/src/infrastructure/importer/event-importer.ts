@@ -55,6 +55,9 @@ export interface EventImporterOptions {
   onMovedAside?: (tx: Queryable) => Promise<void>;
 }
 
+/** How often an importer writes its partitions' lag for `regions`. */
+const PROGRESS_INTERVAL_MS = 2000;
+
 /**
  * Appends the events of other DCs (their mirrored topics) to this DC's store,
  * unchanged and idempotently, so that every DC holds the whole history.
@@ -72,6 +75,7 @@ export class EventImporter {
   private readonly lag = new Map<string, { topic: string; partition: number; lag: number }>();
   private consumer?: Consumer;
   private waitTimer?: NodeJS.Timeout;
+  private progressTimer?: NodeJS.Timeout;
   imported = 0;
   duplicates = 0;
   conflicts = 0;
@@ -128,15 +132,37 @@ export class EventImporter {
       const lag = BigInt(highWatermark) - (BigInt(lastOffset) + 1n);
       this.lag.set(`${topic}\u0000${partition}`, { topic, partition, lag: lag > 0n ? Number(lag) : 0 });
     });
+    // Partitions given to another instance are no longer this one's to report.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload: { memberAssignment } }) => {
+      for (const [key, entry] of this.lag) if (!memberAssignment[entry.topic]?.includes(entry.partition)) this.lag.delete(key);
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatch: (batch) => this.onBatch(batch) });
     this.waitTimer = setInterval(() => this.ordering.checkWaits(), 5000);
     this.waitTimer.unref();
+    this.progressTimer = setInterval(() => {
+      // For `regions` (any instance answers for the DC); a write that fails leaves the rows to go stale, which `regions` shows.
+      this.writeProgress().catch((error: Error) => this.options.logger.debug('importer progress not written', { error: error.message }));
+    }, PROGRESS_INTERVAL_MS);
+    this.progressTimer.unref();
+  }
+
+  /** This instance's partitions' lag, as of their last fetch, into importer_progress. */
+  async writeProgress(): Promise<void> {
+    const rows = [...this.lag.values()];
+    if (rows.length === 0) return;
+    await this.options.db.query(
+      `INSERT INTO importer_progress (topic, partition, lag, updated_at)
+       SELECT topic, partition, lag, now() FROM unnest($1::text[], $2::int[], $3::bigint[]) AS p(topic, partition, lag)
+       ON CONFLICT (topic, partition) DO UPDATE SET lag = EXCLUDED.lag, updated_at = EXCLUDED.updated_at`,
+      [rows.map((r) => r.topic), rows.map((r) => r.partition), rows.map((r) => r.lag)],
+    );
   }
 
   async stop(): Promise<void> {
     clearInterval(this.waitTimer);
+    clearInterval(this.progressTimer);
     await this.consumer?.disconnect();
     this.consumer = undefined;
   }
@@ -275,4 +301,14 @@ export class EventImporter {
       return work(tx, region);
     });
   }
+}
+
+/** Records of `topic` (summed over its partitions) this DC's importer had not read, as its instances last said within `freshMs`. */
+export async function importerLag(db: Queryable, freshMs: number): Promise<Map<string, { records: number; lastSeen: Date }>> {
+  const rows = (await db.query(
+    `SELECT topic, sum(lag)::bigint AS records, max(updated_at) AS last_seen FROM importer_progress
+      WHERE updated_at > now() - make_interval(secs => $1) GROUP BY topic`,
+    [freshMs / 1000],
+  )) as { topic: string; records: string; last_seen: Date }[];
+  return new Map(rows.map((row) => [row.topic, { records: Number(row.records), lastSeen: row.last_seen }]));
 }
