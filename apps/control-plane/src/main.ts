@@ -7,7 +7,7 @@ import '@apim/events/kafka/kafkajs-patches';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { JsonLogger, loadConfig, nestLogger, runMain } from '@apim/events';
+import { JsonLogger, listenServerTls, loadConfig, nestLogger, reloadServerTlsOnHangUp, runMain } from '@apim/events';
 import { AppModule } from './app.module';
 import { ControlPlaneConfig } from './config/control-plane.config';
 
@@ -23,5 +23,12 @@ runMain('control-plane', async () => {
   app.useBodyParser('urlencoded', { limit: config.REQUEST_BODY_LIMIT_BYTES, extended: false });
   app.enableShutdownHooks();
   await app.listen(config.PORT, '0.0.0.0');
-  logger.info('listening', { port: config.PORT });
+  // HTTPS, when configured: the same Express app (GraphQL, OAuth2, health) on TLS_PORT, closed with the app.
+  const secure = await listenServerTls(config, app.getHttpAdapter().getInstance());
+  app.getHttpServer().once('close', () => {
+    secure?.close();
+    secure?.closeIdleConnections();
+  });
+  reloadServerTlsOnHangUp(config, logger, (pair) => secure?.setSecureContext(pair));
+  logger.info('listening', { port: config.PORT, ...(secure ? { tlsPort: secure.port } : {}) });
 });

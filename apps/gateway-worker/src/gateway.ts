@@ -5,10 +5,11 @@ import {
   eventTopics,
   GATEWAY_HEARTBEAT,
   JsonLogger,
+  ServerTlsPair,
   TOPICS,
   within,
 } from '@apim/events';
-import { GatewayConfig, tlsProblem } from './config/gateway.config';
+import { GatewayConfig } from './config/gateway.config';
 import { EventFeed } from './feed/event-feed';
 import { PeerGateways, PeerHeartbeats } from './feed/peer-gateways';
 import { HttpServer, ServerRequest, ServerResponse } from './http/http-server';
@@ -120,22 +121,9 @@ export class Gateway {
     this.tlsServer = tls ? new HttpServer((req, res) => this.route(req, res), { ...serverOptions, tls }) : null;
   }
 
-  /**
-   * Reads TLS_CERT_FILE and TLS_KEY_FILE again (SIGHUP): new HTTPS
-   * connections get the new certificate, open ones keep theirs. A pair that
-   * does not load is refused with the reason, and the old one stays.
-   */
-  reloadTls(): void {
-    if (!this.tlsServer) return this.logger.warn('SIGHUP: no TLS_CERT_FILE and TLS_KEY_FILE, nothing to reload');
-    try {
-      const tls = this.config.tls!;
-      const problem = tlsProblem(tls);
-      if (problem) throw new Error(`TLS_CERT_FILE ${problem}`);
-      this.tlsServer.setSecureContext(tls);
-      this.logger.info('TLS certificate reloaded', { file: this.config.TLS_CERT_FILE });
-    } catch (error) {
-      this.logger.error('TLS certificate not reloaded; the previous one is still served', { error: (error as Error).message });
-    }
+  /** New HTTPS connections get this certificate and key (a rotation: SIGHUP, see main.ts); open ones keep theirs. */
+  setTls(pair: ServerTlsPair): void {
+    this.tlsServer?.setSecureContext(pair);
   }
 
   async start(): Promise<void> {

@@ -6,7 +6,7 @@
 // First: fixes to kafkajs, installed before kafkajs loads (see the module).
 import '@apim/events/kafka/kafkajs-patches';
 import 'reflect-metadata';
-import { JsonLogger, loadConfig, runMain, stopOnSignals } from '@apim/events';
+import { JsonLogger, loadConfig, reloadServerTlsOnHangUp, runMain, stopOnSignals } from '@apim/events';
 import { GatewayConfig } from './config/gateway.config';
 import { Gateway } from './gateway';
 
@@ -15,6 +15,6 @@ runMain('gateway-worker', async () => {
   const logger = new JsonLogger({ service: 'gateway-worker', dc: config.DC_ID }, config.LOG_LEVEL);
   const gateway = new Gateway(config, logger);
   stopOnSignals(logger, () => gateway.stop());
-  process.on('SIGHUP', () => gateway.reloadTls());
+  reloadServerTlsOnHangUp(config, logger, (pair) => gateway.setTls(pair));
   await gateway.start();
 });

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import {
   createKafka,
   encodeReplicationHeartbeat,
   ensureTopics,
   JsonLogger,
+  listenServerTls,
   MIRRORED_TOPICS,
+  reloadServerTlsOnHangUp,
   REPLICATION_HEARTBEAT,
   ReplicationHeartbeat,
   TelemetryProducer,
@@ -59,6 +62,9 @@ export class Replicator {
     this.target = target;
   }
 
+  /** HTTPS on TLS_PORT, when a certificate is configured: the same routes as `server`. */
+  private secureServer: (HttpsServer & { port: number }) | null = null;
+
   async start(): Promise<void> {
     // Heartbeats need their topic: created once here (retried in the background), not by each mirror session.
     void this.ensureHeartbeatTopic(this.target);
@@ -70,8 +76,11 @@ export class Replicator {
       this.server.once('error', reject);
       this.server.listen(this.config.PORT, '0.0.0.0', () => resolve());
     });
+    this.secureServer = await listenServerTls(this.config, (req, res) => this.route(req, res));
+    reloadServerTlsOnHangUp(this.config, this.logger, (pair) => this.secureServer?.setSecureContext(pair));
     this.logger.info('listening', {
       port: this.config.PORT,
+      ...(this.secureServer ? { tlsPort: this.secureServer.port } : {}),
       replicatorId: this.replicatorId,
       sources: this.mirrors.map((m) => m.checkpointGroup),
     });
@@ -87,7 +96,8 @@ export class Replicator {
     await within(5000, Promise.all(this.mirrors.map((mirror) => mirror.stop())));
     this.heartbeat();
     await this.telemetry.stop();
-    await within(2000, new Promise((resolve) => this.server.close(resolve)));
+    const servers = this.secureServer ? [this.server, this.secureServer] : [this.server];
+    await within(2000, Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve)))));
     this.logger.info('stopped', { mirrored: this.mirrors.map((m) => m.progress.mirroredTotal) });
   }
 

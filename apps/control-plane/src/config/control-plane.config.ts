@@ -10,6 +10,7 @@ const BASE64_32_BYTES = /^[A-Za-z0-9+/_-]{43}=?$/;
 // environment's strings by the declared type, which an initialiser alone does not emit.
 export class ControlPlaneConfig extends DcConfig {
   override PORT = 4000;
+  override TLS_PORT = 4443;
 
   /** PostgreSQL holding this DC's event store and read models. */
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })

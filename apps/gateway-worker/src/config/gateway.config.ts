@@ -1,8 +1,6 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createSecureContext } from 'node:tls';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { ConfigProblem, DcConfig } from '@apim/events';
+import { DcConfig } from '@apim/events';
 
 /** The gateway's environment variables (see the README's table). */
 export class GatewayConfig extends DcConfig {
@@ -60,53 +58,7 @@ export class GatewayConfig extends DcConfig {
   @IsIn(['dc', 'gateway'], { message: 'must be dc or gateway' })
   RATE_LIMIT_SCOPE: 'dc' | 'gateway' = 'dc';
 
-  /** HTTPS port, served besides PORT when TLS_CERT_FILE and TLS_KEY_FILE are set (0: any free port). */
-  @IsInt({ message: 'must be an integer' })
-  @Min(0)
-  @Max(65535)
-  TLS_PORT: number = 8443;
-
-  /** PEM certificate chain presented on TLS_PORT (the server's certificate first). Read again on SIGHUP. */
-  @IsOptional()
-  @IsString()
-  TLS_CERT_FILE?: string;
-
-  /** PEM private key of TLS_CERT_FILE's certificate. Read again on SIGHUP. */
-  @IsOptional()
-  @IsString()
-  TLS_KEY_FILE?: string;
-
-  override crossCheck(): ConfigProblem[] {
-    const problems = super.crossCheck();
-    if ((this.TLS_CERT_FILE === undefined) !== (this.TLS_KEY_FILE === undefined))
-      return [
-        ...problems,
-        {
-          variable: this.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE',
-          reason: 'HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE',
-        },
-      ];
-    if (this.TLS_CERT_FILE === undefined) return problems;
-    if (this.TLS_PORT !== 0 && this.TLS_PORT === this.PORT) return [...problems, { variable: 'TLS_PORT', reason: 'must differ from PORT' }];
-    for (const variable of ['TLS_CERT_FILE', 'TLS_KEY_FILE'] as const) {
-      try {
-        accessSync(this[variable]!, constants.R_OK);
-      } catch {
-        problems.push({ variable, reason: 'names a file this process cannot read' });
-      }
-    }
-    if (problems.length === 0) {
-      const problem = tlsProblem(this.tls!);
-      if (problem) problems.push({ variable: 'TLS_CERT_FILE', reason: problem });
-    }
-    return problems;
-  }
-
-  /** The certificate and key, read from their files now; null without HTTPS. */
-  get tls(): { cert: Buffer; key: Buffer } | null {
-    if (this.TLS_CERT_FILE === undefined || this.TLS_KEY_FILE === undefined) return null;
-    return { cert: readFileSync(this.TLS_CERT_FILE), key: readFileSync(this.TLS_KEY_FILE) };
-  }
+  override TLS_PORT: number = 8443;
 
   get gatewayId(): string {
     return (
@@ -115,15 +67,5 @@ export class GatewayConfig extends DcConfig {
         .replace(/[^A-Za-z0-9._:-]/g, '-')
         .slice(0, 100)}-${process.pid}`
     );
-  }
-}
-
-/** Why a certificate and key cannot serve TLS (OpenSSL's reason: it names no key material), or null when they can. */
-export function tlsProblem(tls: { cert: Buffer; key: Buffer }): string | null {
-  try {
-    createSecureContext(tls);
-    return null;
-  } catch (error) {
-    return `with TLS_KEY_FILE, is not a PEM certificate and its private key (${(error as Error).message})`;
   }
 }

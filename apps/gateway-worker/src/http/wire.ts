@@ -2,6 +2,7 @@ import { lookup } from 'node:dns';
 import { connect as connectNet, createServer, isIP, isIPv6, Server, Socket } from 'node:net';
 import { connect as connectTls, createServer as createTlsServer, SecureContextOptions } from 'node:tls';
 import { getSystemErrorName, types } from 'node:util';
+import { SERVER_TLS_OPTIONS } from '@apim/events';
 
 /**
  * The byte pipe under the gateway's HTTP server and upstream pool: a TCP
@@ -569,7 +570,7 @@ function listenNode(port: number, host: string, accept: (wire: Wire) => WireHand
     handler = accept(wire);
   };
   // TLS 1.2 at least; HTTP/1.1 is the only protocol offered by ALPN. A failed handshake never reaches `accept`.
-  const tlsServer = tls ? createTlsServer({ ...options, ...tls, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] }, onSocket) : null;
+  const tlsServer = tls ? createTlsServer({ ...options, ...tls, ...SERVER_TLS_OPTIONS }, onSocket) : null;
   const server: Server = tlsServer ?? createServer(options, onSocket);
   tlsServer?.on('tlsClientError', (_error, socket) => socket.destroy());
   return new Promise((resolve, reject) => {

@@ -20,6 +20,7 @@ export class ReplicatorConfig extends DcConfig {
   static readonly variableFamily = PEER_SECURITY;
 
   override PORT = 9090;
+  override TLS_PORT = 9443;
 
   /** Every peer DC's Kafka brokers: `dc2=host:port[,host:port];dc3=...`. */
   @Matches(PEER_BROKERS, { message: 'must look like dc2=host:port[,host:port][;dc3=host:port]' })

@@ -2,6 +2,7 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-vali
 import { KAFKA_SASL_MECHANISMS, kafkaSecurity, KafkaSecurity, kafkaSecurityProblems } from '../kafka/kafka-security';
 import { LOG_LEVELS, LogLevel } from './logger';
 import type { ConfigProblem } from './config';
+import { readServerTls, ServerTlsPair, serverTlsProblems } from './server-tls';
 
 export const DC_ID_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
 const BROKER_LIST = /^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/;
@@ -67,9 +68,31 @@ export class DcConfig {
   @Max(65535)
   PORT!: number;
 
+  /** HTTPS port, served besides PORT when TLS_CERT_FILE and TLS_KEY_FILE are set (0: any free port); each app has its default. */
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  @Max(65535)
+  TLS_PORT?: number;
+
+  /** PEM certificate chain presented on TLS_PORT (the server's certificate first). Read again on SIGHUP. */
+  @IsOptional()
+  @IsString()
+  TLS_CERT_FILE?: string;
+
+  /** PEM private key of TLS_CERT_FILE's certificate. Read again on SIGHUP. */
+  @IsOptional()
+  @IsString()
+  TLS_KEY_FILE?: string;
+
   /** Problems of the variables taken together; loadConfig reports them with the others. */
   crossCheck(): ConfigProblem[] {
-    return kafkaSecurityProblems(this);
+    return [...kafkaSecurityProblems(this), ...serverTlsProblems(this)];
+  }
+
+  /** This app's HTTPS certificate and key, read from their files now; null without HTTPS. */
+  get tls(): ServerTlsPair | null {
+    return readServerTls(this);
   }
 
   /** kafkajs' TLS and SASL options for this process's clusters (the files are read at each call). */

@@ -5,3 +5,4 @@ export * from './run-main';
 export * from './polling-loop';
 export * from './within';
 export * from './stop-on-signals';
+export * from './server-tls';

@@ -1,17 +1,23 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '@apim/events';
 import { selfSignedCertificate } from '../../../../test/support/tls';
-import { GatewayConfig } from './gateway.config';
+import { ConfigError, loadConfig } from './config';
+import { DcConfig } from './dc-config';
 
-describe('GatewayConfig, HTTPS', () => {
+/** An app's configuration, as each app declares its ports. */
+class AppConfig extends DcConfig {
+  override PORT = 8080;
+  override TLS_PORT = 8443;
+}
+
+describe("an app's HTTPS variables (DcConfig)", () => {
   let dir: string;
   let pair: { certFile: string; keyFile: string };
   const base = { DC_ID: 'dc1', KAFKA_BROKERS: '127.0.0.1:9092', PORT: '8080' };
   const problems = (env: Record<string, string>) => {
     try {
-      loadConfig(GatewayConfig, { ...base, ...env });
+      loadConfig(AppConfig, { ...base, ...env });
       return [];
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
@@ -25,9 +31,9 @@ describe('GatewayConfig, HTTPS', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('serves plain HTTP only without a certificate, and HTTPS on TLS_PORT (8443) with one', () => {
-    expect(loadConfig(GatewayConfig, base).tls).toBeNull();
-    const config = loadConfig(GatewayConfig, { ...base, TLS_CERT_FILE: pair.certFile, TLS_KEY_FILE: pair.keyFile });
+  it('serves plain HTTP only without a certificate, and HTTPS on TLS_PORT with one', () => {
+    expect(loadConfig(AppConfig, base).tls).toBeNull();
+    const config = loadConfig(AppConfig, { ...base, TLS_CERT_FILE: pair.certFile, TLS_KEY_FILE: pair.keyFile });
     expect(config.TLS_PORT).toBe(8443);
     expect(config.tls?.cert.toString()).toContain('BEGIN CERTIFICATE');
   });
