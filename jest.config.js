@@ -11,6 +11,8 @@ const moduleNameMapper = {
   '^@apim/events$': '<rootDir>/libs/events/src',
   '^@apim/events/(.*)$': '<rootDir>/libs/events/src/$1',
   '^@apim/migrations$': '<rootDir>/migrations',
+  // kafkajs' read-committed filter, replaced as the apps replace it (libs/events/src/kafka/kafkajs-patches.ts).
+  '^\\./filterAbortedMessages$': '<rootDir>/libs/events/src/kafka/filter-aborted-messages.ts',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }] };
 
