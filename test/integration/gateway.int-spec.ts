@@ -5,7 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
-import { IncomingMessage, createServer as createHttpServer } from 'node:http';
+import { IncomingMessage, createServer as createHttpServer, Server as HttpServer } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
   decodeGatewayHeartbeat,
@@ -539,8 +539,8 @@ describe('the gateway worker', () => {
     expect(beat.positions.some((p) => p.topic === TOPICS.events)).toBe(true);
   });
 
-  it('proxies WebSockets: the handshake is checked like any request, then messages flow both ways until either side closes', async () => {
-    // An upstream that echoes WebSocket messages (the ws package), and refuses the upgrade on /refuse with a 403 of its own.
+  /** An upstream that echoes WebSocket messages (the ws package), closes on 'bye', and refuses the upgrade on /base/refuse with a 403 of its own. */
+  async function startWsEcho(): Promise<{ server: HttpServer; sockets: WebSocketServer; seen: IncomingMessage[]; url: string }> {
     const seen: IncomingMessage[] = [];
     const server = createHttpServer((_req, res) => res.end('plain'));
     const sockets = new WebSocketServer({ noServer: true });
@@ -555,9 +555,14 @@ describe('the gateway worker', () => {
       );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, sockets, seen, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/base` };
+  }
+
+  it('proxies WebSockets: the handshake is checked like any request, then messages flow both ways until either side closes', async () => {
+    const { server, sockets, seen, url: upstreamUrl } = await startWsEcho();
     const wsApi = randomUUID();
     const wsContext = `/gw-ws-${run}`;
-    await createApi(wsApi, wsContext, [`http://127.0.0.1:${(server.address() as { port: number }).port}/base`]);
+    await createApi(wsApi, wsContext, [upstreamUrl]);
     await writer.write('api.published', wsApi, {});
     await writer.write('subscription.created', `sub:${appId}:${wsApi}`, { applicationId: appId, apiId: wsApi, tier: gold });
     const url = (path: string) => `ws://127.0.0.1:${gateway.port}${wsContext}/v1${path}`;
@@ -651,6 +656,29 @@ describe('the gateway worker', () => {
       // A client that does not trust the certificate stops at its own check.
       await expect(httpsGet(tlsPort, '/healthz', {})).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
       expect(readFileSync(secure.logFile, 'utf8')).toMatch(new RegExp(`"msg":"listening".*"tlsPort":${tlsPort}`));
+
+      // WebSockets over TLS (wss) through the same listener.
+      const echo = await startWsEcho();
+      try {
+        const wssApi = randomUUID();
+        await createApi(wssApi, `/gw-wss-${run}`, [echo.url]);
+        await writer.write('api.published', wssApi, {});
+        await writer.write('subscription.created', `sub:${appId}:${wssApi}`, { applicationId: appId, apiId: wssApi, tier: gold });
+        await until(200, () => fetch(`${secure.url}/gw-wss-${run}/v1/plain`, { headers: { apikey: key.key } }));
+        const wss = new WebSocket(`wss://127.0.0.1:${tlsPort}/gw-wss-${run}/v1/chat`, { headers: { apikey: key.key }, ca: first.cert });
+        const reply = new Promise<string>((resolve, reject) => {
+          wss.once('message', (data) => resolve(String(data)));
+          wss.once('error', reject);
+        });
+        wss.once('open', () => wss.send('over tls'));
+        expect(await reply).toBe('echo over tls');
+        expect(echo.seen[0].headers['x-forwarded-proto']).toBe('https');
+        wss.close();
+      } finally {
+        echo.server.closeAllConnections();
+        echo.server.close();
+        echo.sockets.close();
+      }
 
       // Rotation: new files, SIGHUP; new connections get the new certificate.
       const second = selfSignedCertificate(dir, 'gateway-two');
