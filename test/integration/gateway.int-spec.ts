@@ -163,6 +163,8 @@ describe('the gateway worker', () => {
         HEARTBEAT_INTERVAL_SECONDS: '1',
         // Other files run dc1 gateways on the same cluster: this one's limits must not depend on them.
         RATE_LIMIT_SCOPE: 'gateway',
+        // One open WebSocket at a time: the WebSocket test shows the limit.
+        WEBSOCKET_MAX_CONNECTIONS: '1',
       },
       'main',
     );
@@ -586,6 +588,11 @@ describe('the gateway worker', () => {
       ws!.send('hello');
       ws!.send('world');
       await eventually(async () => expect(messages).toEqual(['echo hello', 'echo world']));
+      // This gateway holds one open WebSocket at most (WEBSOCKET_MAX_CONNECTIONS=1): another handshake gets 503 meanwhile.
+      const over = await open('/chat', { apikey: key.key });
+      expect(over.status).toBe(503);
+      expect(JSON.parse(over.body!)).toMatchObject({ error: 'TOO_MANY_WEBSOCKETS' });
+      expect(await (await get('/metrics')).text()).toMatch(/^apim_gateway_websockets_open\{[^}]*\} 1$/m);
       // A large binary message both ways: through the tunnel's back-pressure, intact.
       const big = patternBytes(3 * 1024 * 1024);
       const echoed = new Promise<Buffer>((resolve) => ws!.once('message', (data) => resolve(data as Buffer)));
@@ -598,6 +605,7 @@ describe('the gateway worker', () => {
       const closed = new Promise<number>((resolve) => ws!.once('close', (code) => resolve(code)));
       ws!.close(1000, 'done');
       expect(await closed).toBe(1000);
+      await eventually(async () => expect(await (await get('/metrics')).text()).toMatch(/^apim_gateway_websockets_open\{[^}]*\} 0$/m));
       // Closed by the upstream: the client sees its close frame.
       const second = (await open('/chat', { apikey: key.key })).ws!;
       const closedByUpstream = new Promise<number>((resolve) => second.once('close', (code) => resolve(code)));

@@ -16,6 +16,7 @@ import { HttpServer, ServerRequest, ServerResponse } from './http/http-server';
 import { socketsKind, SocketsKind } from './http/wire';
 import { SnapshotStore } from './feed/snapshot-store';
 import { ApiProxy, ProxiedRequest } from './proxy/api-proxy';
+import { TunnelCount } from './proxy/upgrade-tunnel';
 import { refuse, sendRefusal } from './proxy/gateway-errors';
 import { RateLimiter } from './proxy/rate-limiter';
 import { Upstreams } from './proxy/upstreams';
@@ -94,7 +95,9 @@ export class Gateway {
     }
     this.sockets = socketsKind(config.GATEWAY_SOCKETS);
     this.upstreams = new Upstreams({ connections: config.UPSTREAM_CONNECTIONS, keepAliveTimeoutMs: 30_000, sockets: this.sockets });
+    const tunnels = new TunnelCount(config.WEBSOCKET_MAX_CONNECTIONS);
     this.metrics = new GatewayMetrics({
+      tunnels,
       dc: config.DC_ID,
       gatewayId: this.gatewayId,
       feed: this.feed,
@@ -109,6 +112,7 @@ export class Gateway {
       issuer: config.APIM_ISSUER,
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       onDone: (request) => this.record(request),
+      tunnels,
     });
     const serverOptions = {
       headersTimeoutMs: 30_000,

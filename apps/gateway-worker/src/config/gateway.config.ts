@@ -60,6 +60,15 @@ export class GatewayConfig extends DcConfig {
 
   override TLS_PORT: number = 8443;
 
+  /**
+   * Open WebSockets (upgrade tunnels) this gateway holds at most: each holds a
+   * client and an upstream connection outside the pool. Handshakes beyond it
+   * get 503 TOO_MANY_WEBSOCKETS; 0 refuses every upgrade.
+   */
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  WEBSOCKET_MAX_CONNECTIONS: number = 10_000;
+
   get gatewayId(): string {
     return (
       this.GATEWAY_ID ??

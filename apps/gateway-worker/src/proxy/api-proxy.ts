@@ -5,7 +5,7 @@ import type { ServerRequest, ServerResponse } from '../http/http-server';
 import { Exchange, ExchangeHandler, UpstreamError } from '../http/upstream-pool';
 import type { RoutedApi, RoutingTable } from '../routing/routing-table';
 import { authenticate, Caller } from './credentials';
-import { UpgradeTunnel, upgradeWanted } from './upgrade-tunnel';
+import { TunnelCount, UpgradeTunnel, upgradeWanted } from './upgrade-tunnel';
 import { GatewayRefusal, isRefusal, refuse, sendRefusal } from './gateway-errors';
 import { Limit, RateDecision, RateLimiter } from './rate-limiter';
 import { unsafePathReason } from './request-checks';
@@ -32,6 +32,8 @@ export interface ApiProxyOptions {
   issuer: string;
   bodyLimitBytes: number;
   onDone: (request: ProxiedRequest) => void;
+  /** Open WebSockets and their limit. */
+  tunnels: TunnelCount;
 }
 
 /** RFC 9110 §7.6.1 connection-specific headers, never forwarded in either direction (Host is the upstream's own). */
@@ -162,6 +164,13 @@ export class ApiProxy {
     const protocol = upgradeWanted(req);
     if (protocol !== null) {
       // A WebSocket handshake (or another upgrade), admitted like any request: the connection becomes a tunnel if the upstream agrees.
+      const count = this.options.tunnels;
+      if (count.full) {
+        const refusal = refuse(503, 'TOO_MANY_WEBSOCKETS', `this gateway holds its most open WebSockets (${count.max})`, {
+          'retry-after': '1',
+        });
+        return this.refuse(res, refusal, requestId, { ...rateHeaders, ...refusal.headers });
+      }
       const extraHeaders = ['x-request-id', requestId];
       for (const name in rateHeaders) extraHeaders.push(name, rateHeaders[name]);
       new UpgradeTunnel(req, res, {
@@ -172,6 +181,7 @@ export class ApiProxy {
         timeoutMs: api.upstreamTimeoutMs,
         extraHeaders,
         onFailure: (refusal) => this.refuse(res, refusal, requestId, rateHeaders),
+        count,
       });
       return;
     }

@@ -45,6 +45,21 @@ export interface TunnelRequest {
   extraHeaders: readonly string[];
   /** The upstream could not be reached or did not answer: the caller answers the client. */
   onFailure(refusal: GatewayRefusal): void;
+  /** Told when the tunnel opens (101 relayed) and, once, when it closes. */
+  count: TunnelCount;
+}
+
+/** Open tunnels of a gateway, against its WEBSOCKET_MAX_CONNECTIONS. */
+export class TunnelCount {
+  open = 0;
+  /** Handshakes in progress: counted against the limit too, so that a burst cannot pass it. */
+  pending = 0;
+
+  constructor(readonly max: number) {}
+
+  get full(): boolean {
+    return this.open + this.pending >= this.max;
+  }
 }
 
 /**
@@ -67,6 +82,7 @@ export class UpgradeTunnel implements WireHandler {
     private readonly res: ServerResponse,
     private readonly request: TunnelRequest,
   ) {
+    request.count.pending++;
     this.upstream = request.pool.connectTunnel(this);
     this.timer = setTimeout(
       () => this.fail(refuse(504, 'UPSTREAM_TIMEOUT', `the upstream did not answer within ${request.timeoutMs} ms`)),
@@ -132,6 +148,13 @@ export class UpgradeTunnel implements WireHandler {
 
   private switchProtocols(head: ResponseHead, early: Buffer): void {
     this.settle();
+    const count = this.request.count;
+    count.open++;
+    let counted = true;
+    const uncount = () => {
+      if (counted) count.open--;
+      counted = false;
+    };
     const headers: string[] = [];
     for (const [name, value] of pairs(head.raw)) if (!NOT_RELAYED.has(name.toLowerCase())) headers.push(name, value);
     headers.push('connection', 'upgrade', 'upgrade', head.fields.get('upgrade') ?? this.request.protocol, ...this.request.extraHeaders);
@@ -142,7 +165,10 @@ export class UpgradeTunnel implements WireHandler {
       },
       onEnd: () => upstream.end(),
       onDrain: () => upstream.resume(),
-      onClose: () => upstream.destroy(),
+      onClose: () => {
+        uncount();
+        upstream.destroy();
+      },
     });
     if (early.length > 0 && !this.client.write(early)) upstream.pause();
   }
@@ -176,6 +202,7 @@ export class UpgradeTunnel implements WireHandler {
   }
 
   private settle(): void {
+    if (!this.settled) this.request.count.pending--;
     this.settled = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EventFeed } from '../feed/event-feed';
 import type { RateLimiter } from '../proxy/rate-limiter';
 import type { TelemetryStats } from './telemetry-thread';
+import type { TunnelCount } from '../proxy/upgrade-tunnel';
 
 export interface GatewayMetricsSources {
   dc: string;
@@ -10,6 +11,7 @@ export interface GatewayMetricsSources {
   rateLimiter: RateLimiter;
   telemetry: TelemetryStats;
   lastSnapshotAt: () => number | null;
+  tunnels: TunnelCount;
 }
 
 /** Prometheus metrics of a gateway (DESIGN.md section 8); the gauges are read when scraped. */
@@ -41,6 +43,15 @@ export class GatewayMetrics {
       collect() {
         const at = feed.building.lastAppliedEventAt;
         this.set(at === null ? -1 : Math.max(0, (Date.now() - Date.parse(at)) / 1000));
+      },
+    });
+    const { tunnels } = sources;
+    new Gauge({
+      name: 'apim_gateway_websockets_open',
+      help: 'Open WebSockets (upgrade tunnels) through this gateway; handshakes beyond WEBSOCKET_MAX_CONNECTIONS get 503',
+      registers,
+      collect() {
+        this.set(tunnels.open);
       },
     });
     const { rateLimiter } = sources;
