@@ -148,6 +148,8 @@ export class UpgradeTunnel implements WireHandler {
 
   private switchProtocols(head: ResponseHead, early: Buffer): void {
     this.settle();
+    // The client left meanwhile (its close destroys the upstream too, but the answer may come in the same turn).
+    if (this.res.destroyed || this.res.headersSent) return this.upstream.destroy();
     const count = this.request.count;
     count.open++;
     let counted = true;
