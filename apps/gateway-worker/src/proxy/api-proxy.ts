@@ -5,6 +5,7 @@ import type { ServerRequest, ServerResponse } from '../http/http-server';
 import { Exchange, ExchangeHandler, UpstreamError } from '../http/upstream-pool';
 import type { RoutedApi, RoutingTable } from '../routing/routing-table';
 import { authenticate, Caller } from './credentials';
+import { HOP_BY_HOP, listedInConnection, responseHeaders } from './hop-by-hop';
 import { TunnelCount, UpgradeTunnel, upgradeWanted } from './upgrade-tunnel';
 import { GatewayRefusal, isRefusal, refuse, sendRefusal } from './gateway-errors';
 import { Limit, RateDecision, RateLimiter } from './rate-limiter';
@@ -36,21 +37,6 @@ export interface ApiProxyOptions {
   tunnels: TunnelCount;
 }
 
-/** RFC 9110 §7.6.1 connection-specific headers, never forwarded in either direction (Host is the upstream's own). */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  // Framing is the gateway's own on each side.
-  'content-length',
-]);
 /** Not forwarded upstream either: `expect: 100-continue` is answered by the gateway itself before the body comes, as nginx does. */
 const ANSWERED_HERE = new Set(['expect']);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -161,6 +147,8 @@ export class ApiProxy {
   private forward(req: ServerRequest, res: ServerResponse, admitted: Admitted, done: ProxiedRequest, requestId: string): void {
     const { api, rest, query, caller, rateHeaders } = admitted;
     const target = this.options.upstreams.next(api.id, api.upstreamUrls);
+    const extra = ['x-request-id', requestId];
+    for (const name in rateHeaders) extra.push(name, rateHeaders[name]);
     const protocol = upgradeWanted(req);
     if (protocol !== null) {
       // A WebSocket handshake (or another upgrade), admitted like any request: the connection becomes a tunnel if the upstream agrees.
@@ -171,22 +159,18 @@ export class ApiProxy {
         });
         return this.refuse(res, refusal, requestId, { ...rateHeaders, ...refusal.headers });
       }
-      const extraHeaders = ['x-request-id', requestId];
-      for (const name in rateHeaders) extraHeaders.push(name, rateHeaders[name]);
       new UpgradeTunnel(req, res, {
         pool: target.pool,
         path: target.basePath + rest + query,
         headers: upstreamHeaders(req, caller, requestId),
         protocol,
         timeoutMs: api.upstreamTimeoutMs,
-        extraHeaders,
+        extraHeaders: extra,
         onFailure: (refusal) => this.refuse(res, refusal, requestId, rateHeaders),
         count,
       });
       return;
     }
-    const extra = ['x-request-id', requestId];
-    for (const name in rateHeaders) extra.push(name, rateHeaders[name]);
     const relay = new ResponseRelay(res, extra, done, (error) => {
       if (!res.headersSent && !res.destroyed) this.refuse(res, upstreamRefusal(error, api.upstreamTimeoutMs), requestId, rateHeaders);
       else res.destroy();
@@ -300,14 +284,6 @@ function upstreamHeaders(req: ServerRequest, caller: Caller, requestId: string):
   return out;
 }
 
-/** Fields a Connection header names as hop-by-hop (RFC 9110 §7.6.1); the usual `keep-alive` or `close` name none besides themselves. */
-function listedInConnection(connection: string | undefined): Set<string> | undefined {
-  if (!connection) return undefined;
-  const lower = connection.toLowerCase();
-  if (lower === 'keep-alive' || lower === 'close') return undefined;
-  return new Set(lower.split(',').map((token) => token.trim()));
-}
-
 /** Upstream responses up to this size are sent to the client in one write, as nginx's proxy buffering does. */
 const BUFFER_BYTES = 64 * 1024;
 
@@ -383,18 +359,4 @@ class ResponseRelay implements ExchangeHandler {
     exchange.pause();
     this.res.onDrain(() => exchange.resume());
   }
-}
-
-/** The upstream's response headers minus hop-by-hop ones and its framing (the gateway frames the response itself), plus the gateway's own. */
-function responseHeaders(head: ResponseHead, extra: readonly string[]): string[] {
-  const out: string[] = [];
-  const connectionListed = listedInConnection(head.fields.get('connection'));
-  const raw = head.raw;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    if ((HOP_BY_HOP.has(name) && name !== 'host') || connectionListed?.has(name) || name === 'x-request-id') continue;
-    out.push(raw[i], raw[i + 1]);
-  }
-  for (const value of extra) out.push(value);
-  return out;
 }

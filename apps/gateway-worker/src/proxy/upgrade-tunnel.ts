@@ -12,12 +12,10 @@ import type { ServerRequest, ServerResponse } from '../http/http-server';
 import { UpstreamPool } from '../http/upstream-pool';
 import { Wire, WireHandler } from '../http/wire';
 import { GatewayRefusal, refuse } from './gateway-errors';
+import { listedInConnection, responseHeaders } from './hop-by-hop';
 
 /** A refused upgrade's body is relayed up to this size; a bigger one is a 502. */
 const REFUSAL_BODY_BYTES = 1024 * 1024;
-
-/** Response fields not relayed with a 101: the gateway states the connection's own. */
-const NOT_RELAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'date']);
 
 /**
  * The protocol a request asks to switch to (RFC 9110 §7.8): a GET without a
@@ -27,9 +25,7 @@ const NOT_RELAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'c
 export function upgradeWanted(req: ServerRequest): string | null {
   if (req.method !== 'GET' || req.hasBody) return null;
   const upgrade = req.headers.get('upgrade');
-  const connection = req.headers.get('connection');
-  if (!upgrade || !connection) return null;
-  return connection.split(',').some((token) => token.trim().toLowerCase() === 'upgrade') ? upgrade : null;
+  return upgrade && listedInConnection(req.headers.get('connection'))?.has('upgrade') ? upgrade : null;
 }
 
 export interface TunnelRequest {
@@ -45,7 +41,7 @@ export interface TunnelRequest {
   extraHeaders: readonly string[];
   /** The upstream could not be reached or did not answer: the caller answers the client. */
   onFailure(refusal: GatewayRefusal): void;
-  /** Told when the tunnel opens (101 relayed) and, once, when it closes. */
+  /** Counts the handshake while it is in progress, and the tunnel while it is open. */
   count: TunnelCount;
 }
 
@@ -152,14 +148,9 @@ export class UpgradeTunnel implements WireHandler {
     if (this.res.destroyed || this.res.headersSent) return this.upstream.destroy();
     const count = this.request.count;
     count.open++;
-    let counted = true;
-    const uncount = () => {
-      if (counted) count.open--;
-      counted = false;
-    };
-    const headers: string[] = [];
-    for (const [name, value] of pairs(head.raw)) if (!NOT_RELAYED.has(name.toLowerCase())) headers.push(name, value);
-    headers.push('connection', 'upgrade', 'upgrade', head.fields.get('upgrade') ?? this.request.protocol, ...this.request.extraHeaders);
+    // The connection's own fields are the gateway's to state, as in any response it relays.
+    const headers = responseHeaders(head, this.request.extraHeaders);
+    headers.push('connection', 'upgrade', 'upgrade', head.fields.get('upgrade') ?? this.request.protocol);
     const upstream = this.upstream;
     this.client = this.res.switchProtocols(headers, {
       onData: (chunk) => {
@@ -167,8 +158,9 @@ export class UpgradeTunnel implements WireHandler {
       },
       onEnd: () => upstream.end(),
       onDrain: () => upstream.resume(),
+      // Called once, last (WireHandler).
       onClose: () => {
-        uncount();
+        count.open--;
         upstream.destroy();
       },
     });
@@ -188,10 +180,7 @@ export class UpgradeTunnel implements WireHandler {
     if (this.settled) return;
     this.settle();
     const { head, chunks } = this.refusal!;
-    const headers: string[] = [];
-    for (const [name, value] of pairs(head.raw)) if (!NOT_RELAYED.has(name.toLowerCase())) headers.push(name, value);
-    headers.push(...this.request.extraHeaders);
-    if (!this.res.destroyed) this.res.send(head.status, headers, Buffer.concat(chunks));
+    if (!this.res.destroyed) this.res.send(head.status, responseHeaders(head, this.request.extraHeaders), Buffer.concat(chunks));
     this.upstream.destroy();
   }
 
@@ -209,8 +198,4 @@ export class UpgradeTunnel implements WireHandler {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
-}
-
-function* pairs(raw: readonly string[]): Generator<[string, string]> {
-  for (let i = 0; i < raw.length; i += 2) yield [raw[i], raw[i + 1]];
 }
