@@ -114,7 +114,7 @@ export class DevportalResolver {
     return (await this.db.query(
       `SELECT id, name, policy, owner_id AS "ownerId", home_dc AS "homeDc" FROM rm_applications a
         WHERE deleted_at IS NULL AND ($1::text IS NULL OR owner_id = $1) AND ${page.condition}
-        ORDER BY created_at, id ${page.limit}`,
+        ${page.orderBy} ${page.limit}`,
       params,
     )) as Application[];
   }
@@ -135,7 +135,7 @@ export class DevportalResolver {
          FROM rm_subscriptions s JOIN rm_applications a ON a.id = s.application_id
         WHERE a.deleted_at IS NULL AND ($1::text IS NULL OR a.owner_id = $1) AND ($2::text IS NULL OR s.application_id = $2)
           AND ${page.condition}
-        ORDER BY s.updated_at, s.id ${page.limit}`,
+        ${page.orderBy} ${page.limit}`,
       params,
     )) as Subscription[];
   }

@@ -15,9 +15,13 @@ export class PageRequest {
   after?: string | null;
 }
 
-/** A keyset page's SQL: a condition to AND into the query (or 'TRUE') and its LIMIT; their values are pushed onto `params`. */
+/**
+ * A keyset page's SQL: a condition to AND into the query (or 'TRUE'), the
+ * ORDER BY the cursor assumes, and its LIMIT; their values are pushed onto `params`.
+ */
 export interface PageSql {
   condition: string;
+  orderBy: string;
   limit: string;
 }
 
@@ -41,7 +45,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * starts after the `after` row's own position, so rows added meanwhile never
  * shift a page. A row whose sort column only grows (an update time) can move
  * past the cursor while a client pages: it may then be listed twice, never
- * missed. The caller's ORDER BY must be the same order (`orderBy` gives it).
+ * missed. The query must order its rows by the page's `orderBy`.
  */
 export async function keysetPage(db: Queryable, request: PageRequest, order: KeysetOrder, params: unknown[]): Promise<PageSql> {
   const { table, alias, sortColumn, idColumn = 'id', descending = false } = order;
@@ -50,7 +54,9 @@ export async function keysetPage(db: Queryable, request: PageRequest, order: Key
     throw new InputError(`first: must be an integer from 1 to ${MAX_PAGE}`, ['first']);
   params.push(first);
   const limit = `LIMIT $${params.length}`;
-  if (request.after === undefined || request.after === null) return { condition: 'TRUE', limit };
+  const direction = descending ? ' DESC' : '';
+  const orderBy = `ORDER BY ${alias}.${sortColumn}${direction}, ${alias}.${idColumn}${direction}`;
+  if (request.after === undefined || request.after === null) return { condition: 'TRUE', orderBy, limit };
   const unknownRow = () => new InputError('after: no row has this id (pass the id of the last row of the previous page)', ['after']);
   if (order.uuidIds && !UUID.test(request.after)) throw unknownRow();
   const found = (await db.query(`SELECT 1 FROM ${table} WHERE ${idColumn} = $1`, [request.after])) as unknown[];
@@ -59,13 +65,7 @@ export async function keysetPage(db: Queryable, request: PageRequest, order: Key
   // The cursor row's sort value is read in SQL: a timestamptz through JavaScript loses its microseconds,
   // and the cursor row would then sort after itself and start the next page again.
   const cursor = `(SELECT after_row.${sortColumn}, after_row.${idColumn} FROM ${table} after_row WHERE after_row.${idColumn} = $${params.length})`;
-  return { condition: `(${alias}.${sortColumn}, ${alias}.${idColumn}) ${descending ? '<' : '>'} ${cursor}`, limit };
-}
-
-/** The ORDER BY of a keyset page's query. */
-export function orderBy({ alias, sortColumn, idColumn = 'id', descending = false }: KeysetOrder): string {
-  const direction = descending ? ' DESC' : '';
-  return `ORDER BY ${alias}.${sortColumn}${direction}, ${alias}.${idColumn}${direction}`;
+  return { condition: `(${alias}.${sortColumn}, ${alias}.${idColumn}) ${descending ? '<' : '>'} ${cursor}`, orderBy, limit };
 }
 
 /** A keyset page of a query with no other parameters: the SQL to place after its FROM, with their values. */
@@ -78,5 +78,5 @@ export interface PageClause {
 export async function pageClause(db: Queryable, request: PageRequest, order: KeysetOrder): Promise<PageClause> {
   const params: unknown[] = [];
   const page = await keysetPage(db, request, order, params);
-  return { sql: `WHERE ${page.condition} ${orderBy(order)} ${page.limit}`, params };
+  return { sql: `WHERE ${page.condition} ${page.orderBy} ${page.limit}`, params };
 }

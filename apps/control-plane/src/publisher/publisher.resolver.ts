@@ -98,7 +98,7 @@ export class PublisherResolver {
     const params: unknown[] = [];
     const page = await keysetPage(this.db, request, { table: 'rm_apis', alias: 'rm_apis', sortColumn: 'created_at' }, params);
     const rows = (await this.db.query(
-      `SELECT * FROM rm_apis WHERE ${visible} AND ${page.condition} ORDER BY created_at, id ${page.limit}`,
+      `SELECT * FROM rm_apis WHERE ${visible} AND ${page.condition} ${page.orderBy} ${page.limit}`,
       params,
     )) as ApiRow[];
     return rows.map(apiFromRow);
