@@ -25,6 +25,7 @@ import { encodeEvent, EventEnvelope, EventType, newEnvelope, sha256Hex, TOPICS }
 import { freePort } from '../tools/infra/free-port';
 import { GuardedProcess } from '../tools/infra/guarded-process';
 import { repoRoot } from '../tools/infra/repo-root';
+import { selfSignedCertificate } from '../tools/infra/self-signed-certificate';
 import { argument, benchGateway, benchKafka, printTable, progress, waitFor200 } from './support/bench-infra';
 
 /** Seconds per target and round. */
@@ -157,15 +158,7 @@ async function main(): Promise<void> {
     const bareStackPort = await freePort();
     const [proxyTlsPort, gatewayTlsPort] = [await freePort(), await freePort()];
     // HTTPS, terminated by nginx and by the gateway alike: a self-signed EC P-256 certificate (wrk does not verify it).
-    const [certFile, keyFile] = [join(dir, 'tls.cert.pem'), join(dir, 'tls.key.pem')];
-    execFileSync(
-      'openssl',
-      [
-        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'],
-        ...['-subj', '/CN=bench', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile],
-      ],
-      { stdio: 'ignore' },
-    );
+    const { certFile, keyFile } = selfSignedCertificate(dir, 'bench');
     const upstream = nginx(
       dir,
       'upstream',

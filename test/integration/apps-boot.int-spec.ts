@@ -1,27 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TLSSocket } from 'node:tls';
 import { freePort } from '../../tools/infra/free-port';
 import { repoRoot } from '../../tools/infra/repo-root';
 import { testBrokers } from '../support/test-env';
 import { TestDatabase } from '../support/databases';
 import { TEST_SECRET_KEY } from '../support/apps';
-import { selfSignedCertificate } from '../support/tls';
-
-/** GET `path` over HTTPS, trusting `ca` only: the status, the JSON body and the certificate's CN. */
-function getOverTls(port: number, path: string, ca: Buffer): Promise<{ status: number; body: unknown; peer: string }> {
-  return new Promise((resolve, reject) => {
-    httpsGet({ host: '127.0.0.1', port, path, ca, agent: false }, (res) => {
-      const peer = String((res.socket as TLSSocket).getPeerCertificate().subject.CN);
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text), peer }));
-    }).on('error', reject);
-  });
-}
+import { httpsGet, selfSignedCertificate } from '../support/tls';
 
 /** The compiled apps (npm test builds them first), started as real processes. */
 const APPS = {
@@ -106,7 +92,7 @@ describe('each app', () => {
     const run = startApp(app, env);
     try {
       await waitForHealth(Number(env.PORT));
-      expect(await getOverTls(tlsPort, '/healthz', pair.cert)).toMatchObject({
+      expect(await httpsGet(tlsPort, '/healthz', { ca: pair.cert })).toMatchObject({
         status: 200,
         body: { status: 'ok', service: app },
         peer: app,

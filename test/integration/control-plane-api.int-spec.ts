@@ -506,16 +506,8 @@ describe('the control plane GraphQL admin API, end to end over HTTP', () => {
 });
 
 /** Polls `attempt` until it resolves (the bootstrap and projections run in the background). */
-async function waitFor<T>(attempt: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+function waitFor<T>(attempt: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  return eventually(attempt, timeoutMs, 200);
 }
 
 /** Verifies an ES256 JWT with a JWKS as a gateway would, and returns its claims. */

@@ -1,10 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TLSSocket } from 'node:tls';
 import { IncomingMessage, createServer as createHttpServer, Server as HttpServer } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
@@ -24,26 +22,7 @@ import { EventWriter, testApiKey } from '../support/event-writer';
 import { eventually, Echo, patternBytes, rawRequest, RunningGateway, startGateway, startUpstream } from '../support/gateway';
 import { testKafka } from '../support/kafka';
 import { testBrokers } from '../support/test-env';
-import { selfSignedCertificate } from '../support/tls';
-
-/** A GET over HTTPS to 127.0.0.1:`port`, trusting `ca` only (none: the system's CAs): status, JSON body, the certificate's CN. */
-function httpsGet(
-  port: number,
-  path: string,
-  headers: Record<string, string>,
-  ca?: Buffer,
-): Promise<{ status: number; body: Echo; peer: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, headers, ca, agent: false }, (res) => {
-      const peer = String((res.socket as TLSSocket).getPeerCertificate().subject.CN);
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Echo, peer }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { httpsGet, selfSignedCertificate } from '../support/tls';
 
 /**
  * The gateway as a real process, fed by events written straight to dc1's
@@ -650,7 +629,7 @@ describe('the gateway worker', () => {
     );
     try {
       await until(200, () => fetch(`${secure.url}/readyz`), 60_000);
-      const call = (ca: Buffer) => httpsGet(tlsPort, `${context}/v1/things/3`, { apikey: key.key }, ca);
+      const call = (ca: Buffer) => httpsGet<Echo>(tlsPort, `${context}/v1/things/3`, { headers: { apikey: key.key }, ca });
       const answer = await eventually(async () => {
         const got = await call(first.cert);
         expect(got.status).toBe(200);
@@ -662,7 +641,7 @@ describe('the gateway worker', () => {
       const plain = (await (await fetch(`${secure.url}${context}/v1/things/4`, { headers: { apikey: key.key } })).json()) as Echo;
       expect(plain.headers['x-forwarded-proto']).toBe('http');
       // A client that does not trust the certificate stops at its own check.
-      await expect(httpsGet(tlsPort, '/healthz', {})).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+      await expect(httpsGet(tlsPort, '/healthz')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
       expect(readFileSync(secure.logFile, 'utf8')).toMatch(new RegExp(`"msg":"listening".*"tlsPort":${tlsPort}`));
 
       // WebSockets over TLS (wss) through the same listener.

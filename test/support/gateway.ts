@@ -112,15 +112,4 @@ export function rawRequest(port: number, request: string): Promise<{ status: num
   });
 }
 
-/** Polls until `check` passes (it throws until then), returning its value. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  }
-}
+export { eventually } from '../../tools/infra/eventually';

@@ -15,6 +15,7 @@ import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../infra/eventually';
 import { DemoSeed, seedDemo, waitUntilRoutable } from '../stack/demo.seed';
 import { GraphQlClient } from '../stack/graphql.client';
 
@@ -101,7 +102,7 @@ async function checkApps(container: Container): Promise<void> {
   for (const app of [...PORTS.controlPlanes, ...PORTS.gateways, ...PORTS.replicators]) {
     const uid = execFileSync('docker', ['exec', container(app.service), 'id', '-u'], { encoding: 'utf8' }).trim();
     if (uid === '0') throw new Error(`${app.service} runs as root`);
-    await eventually(`${app.service} ready`, 120_000, async () => {
+    await eventuallyNamed(`${app.service} ready`, 120_000, async () => {
       for (const path of ['/healthz', '/readyz']) {
         const response = await fetch(`${app.url}${path}`, { signal: AbortSignal.timeout(5000) });
         if (!response.ok) throw new Error(`${path} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
@@ -121,7 +122,7 @@ async function checkRevocation(demo: DemoSeed): Promise<void> {
   await waitUntilRoutable(PORTS.gateways, demo.path, key, () => undefined);
   await dc1.ok(`mutation($id: ID!) { revokeApiKey(keyId: $id) }`, { id: keyId }, developer);
   for (const gateway of PORTS.gateways) {
-    await eventually(`${gateway.dc} gateway refuses the revoked key`, 30_000, async () => {
+    await eventuallyNamed(`${gateway.dc} gateway refuses the revoked key`, 30_000, async () => {
       const answer = await call(gateway.url, demo.path, key);
       if (answer.status !== 401 || !answer.body.includes('REVOKED_CREDENTIALS'))
         throw new Error(`answered ${answer.status} ${answer.body}`);
@@ -186,7 +187,7 @@ async function checkFailover(
 
   execFileSync('docker', ['start', ...dc1Services.map((service) => stoppedContainer(service))], { encoding: 'utf8' });
   log('dc1 started again');
-  await eventually('dc1 back as a standby of dc2 in epoch 2', 180_000, async () => {
+  await eventuallyNamed('dc1 back as a standby of dc2 in epoch 2', 180_000, async () => {
     const status = apimctl(['status']);
     if (status.status !== 0 || !/^dc1\s+STANDBY\s+2\b/m.test(status.stdout) || !/^dc2\s+PRIMARY\s+2\b/m.test(status.stdout))
       throw new Error(`apimctl status exited ${status.status}:\n${status.stdout}${status.stderr}`);
@@ -200,16 +201,11 @@ async function call(base: string, path: string, key: string): Promise<{ status: 
   return { status: response.status, body: await response.text() };
 }
 
-async function eventually(what: string, timeoutMs: number, check: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms: ${(error as Error).message}`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
+/** `eventually`, its last error named after `what`. */
+function eventuallyNamed(what: string, timeoutMs: number, check: () => Promise<void>): Promise<void> {
+  return eventually(check, timeoutMs, 500).catch((error: Error) => {
+    throw new Error(`${what}: not within ${timeoutMs} ms: ${error.message}`);
+  });
 }
 
 function argument(name: string): string {

@@ -11,8 +11,9 @@ export interface SelfSigned {
 
 /**
  * A self-signed EC certificate for 127.0.0.1 (valid one day), made with the
- * openssl command line: `<name>.key.pem` and `<name>.cert.pem` in `dir`. The
- * certificate is its own CA: clients trust it by passing it as `ca`.
+ * openssl command line: `<name>.key.pem` and `<name>.cert.pem` in `dir`, the
+ * subject's CN being `name`. The certificate is its own CA: clients trust it
+ * by passing it as `ca`. For tests and benchmarks.
  */
 export function selfSignedCertificate(dir: string, name: string): SelfSigned {
   const [keyFile, certFile] = [join(dir, `${name}.key.pem`), join(dir, `${name}.cert.pem`)];

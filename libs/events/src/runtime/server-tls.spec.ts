@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selfSignedCertificate } from '../../../../test/support/tls';
+import { selfSignedCertificate } from '../../../../tools/infra/self-signed-certificate';
 import { ConfigError, loadConfig } from './config';
 import { DcConfig } from './dc-config';
 
