@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ControlPlane } from '../support/control-plane';
-import { eventually, startUpstream } from '../support/gateway';
-import { ADMIN, apimctl, Dc, TwoDcWorld } from '../support/two-dc';
+import { eventually } from '../support/gateway';
+import { ADMIN, apimctl, Dc, twoDcSpec, TwoDcWorld } from '../support/two-dc';
 
 /** Read models compared row for row between the DCs (telemetry tables such as rm_gateways are each DC's own). */
 const READ_MODELS = [
@@ -24,25 +24,15 @@ const ANY_PATH_NO_AUTH = [{ method: '*', path: '/*', auth: 'none' }];
  * both, by the first claim.
  */
 describe('two DCs, active-active', () => {
-  const world = new TwoDcWorld('aadc', { REPLICATION_MODE: 'active-active' });
+  const { world, upstream, passed } = twoDcSpec('aadc', 3, { REPLICATION_MODE: 'active-active' });
   const run = randomBytes(3).toString('hex');
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
   const tokens = {} as Record<Dc, string>;
-  let passed = 0;
 
   beforeAll(async () => {
-    upstream = await startUpstream();
-    await world.start();
     // dc1 seeds the admin (one seeding DC: seeded twice it would be a clash); dc2 gets it by replication.
     tokens.dc1 = await world.cps.dc1.login(ADMIN.username, ADMIN.password);
     tokens.dc2 = await world.loginWhenReplicated('dc2', ADMIN.username, ADMIN.password);
   }, 240_000);
-
-  afterAll(async () => {
-    if (passed < 3) console.error(world.logTails());
-    await world.stop();
-    await upstream?.close();
-  }, 120_000);
 
   it('converges: concurrent writes in both DCs on different aggregates give identical stores and read models, row for row', async () => {
     const work = (dc: Dc) => async () => {
@@ -51,7 +41,7 @@ describe('two DCs, active-active', () => {
       for (let i = 0; i < 8; i++) {
         const { createApi } = await cp.ok(
           `mutation($input: CreateApiInput!) { createApi(input: $input) { id homeDc } }`,
-          { input: { name: `${dc} API ${i}`, version: 'v1', context: `/${dc}-${run}-${i}`, upstreamUrls: [upstream.url] } },
+          { input: { name: `${dc} API ${i}`, version: 'v1', context: `/${dc}-${run}-${i}`, upstreamUrls: [upstream().url] } },
           tokens[dc],
         );
         expect(createApi.homeDc).toBe(dc);
@@ -80,14 +70,14 @@ describe('two DCs, active-active', () => {
     for (const table of READ_MODELS) await world.eventuallyEqual(table, `SELECT * FROM ${table} ORDER BY 1`);
     expect(await count(world, 'dc2', `SELECT count(*)::int AS n FROM rm_apis WHERE home_dc = 'dc1' AND id = ANY($1)`, [apis1])).toBe(8);
     expect(await count(world, 'dc1', `SELECT count(*)::int AS n FROM conflicts`)).toBe(0);
-    passed++;
+    passed();
   }, 240_000);
 
   it('refuses a mutation of an aggregate homed in the other DC with WRONG_REGION naming its home, and changes nothing', async () => {
     const { dc1, dc2 } = world.cps;
     const { createApi } = await dc1.ok(
       `mutation($input: CreateApiInput!) { createApi(input: $input) { id revision } }`,
-      { input: { name: 'Homed in dc1', version: 'v1', context: `/homed-${run}`, upstreamUrls: [upstream.url] } },
+      { input: { name: 'Homed in dc1', version: 'v1', context: `/homed-${run}`, upstreamUrls: [upstream().url] } },
       tokens.dc1,
     );
     await eventually(async () => expect(await apiNames(dc2, tokens.dc2)).toContain('Homed in dc1'), 60_000, 250);
@@ -105,7 +95,7 @@ describe('two DCs, active-active', () => {
     );
     await eventually(async () => expect(await apiNames(dc2, tokens.dc2)).toContain('Renamed in dc1'), 60_000, 250);
     expect(await apiNames(dc2, tokens.dc2)).not.toContain('Renamed in dc2');
-    passed++;
+    passed();
   }, 120_000);
 
   it('both DCs claiming one API context and version, and one username, at once: one listed conflict each, the same winner in both DCs and at both gateways', async () => {
@@ -124,7 +114,7 @@ describe('two DCs, active-active', () => {
             name: `Clash from ${dc}`,
             version: 'v1',
             context,
-            upstreamUrls: [`${upstream.url}/from-${dc}`],
+            upstreamUrls: [`${upstream().url}/from-${dc}`],
             operations: ANY_PATH_NO_AUTH,
           },
         },
@@ -195,7 +185,7 @@ describe('two DCs, active-active', () => {
         250,
       );
     }
-    passed++;
+    passed();
   }, 240_000);
 });
 

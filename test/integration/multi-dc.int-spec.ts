@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { eventually, startUpstream } from '../support/gateway';
-import { ADMIN, apimctl, Dc, TwoDcWorld } from '../support/two-dc';
+import { eventually } from '../support/gateway';
+import { ADMIN, apimctl, Dc, twoDcSpec, TwoDcWorld } from '../support/two-dc';
 
 /**
  * Two DCs in active-passive mode, each with its own Kafka cluster, database,
@@ -8,23 +8,10 @@ import { ADMIN, apimctl, Dc, TwoDcWorld } from '../support/two-dc';
  * dc1 (the primary) writes reaches dc2's read models and dc2's gateway.
  */
 describe('two DCs, active-passive, through the replicators', () => {
-  const world = new TwoDcWorld('apdc');
+  const { world, upstream, passed } = twoDcSpec('apdc', 4);
   const run = randomBytes(3).toString('hex');
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
-  let passed = 0;
   /** Divergent events of the failover, which the switchover must not add to. */
   let divergentCount = -1;
-
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    await world.start();
-  }, 240_000);
-
-  afterAll(async () => {
-    if (passed < 4) console.error(world.logTails());
-    await world.stop();
-    await upstream?.close();
-  }, 120_000);
 
   it('a write in dc1 becomes visible in dc2 read models and at dc2 gateway, and dc2 reports its lag behind dc1', async () => {
     const { dc1, dc2 } = world.cps;
@@ -34,7 +21,7 @@ describe('two DCs, active-passive, through the replicators', () => {
     const api = (
       await dc1.ok(
         `mutation($input: CreateApiInput!) { createApi(input: $input) { id homeDc } }`,
-        { input: { name: 'Orders', version: 'v1', context, upstreamUrls: [upstream.url] } },
+        { input: { name: 'Orders', version: 'v1', context, upstreamUrls: [upstream().url] } },
         admin,
       )
     ).createApi;
@@ -108,7 +95,7 @@ describe('two DCs, active-passive, through the replicators', () => {
       30_000,
       500,
     );
-    passed++;
+    passed();
   }, 180_000);
 
   it('the standby refuses writes with READ_ONLY_REGION naming the primary, and changes nothing', async () => {
@@ -117,12 +104,12 @@ describe('two DCs, active-passive, through the replicators', () => {
     const before = (await dc2.ok(`{ apis { id } }`, {}, admin)).apis.length;
     const refused = await dc2.gql(
       `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
-      { input: { name: 'Nope', version: 'v1', context: `/nope-${run}`, upstreamUrls: [upstream.url] } },
+      { input: { name: 'Nope', version: 'v1', context: `/nope-${run}`, upstreamUrls: [upstream().url] } },
       admin,
     );
     expect(refused.errors?.[0].extensions).toMatchObject({ code: 'READ_ONLY_REGION', primary: 'dc1' });
     expect((await dc2.ok(`{ apis { id } }`, {}, admin)).apis.length).toBe(before);
-    passed++;
+    passed();
   }, 60_000);
 
   it('fails over to dc2 with dc1 down (apimctl); dc1 back demotes itself and both list, and drop, its divergent events', async () => {
@@ -143,7 +130,7 @@ describe('two DCs, active-passive, through the replicators', () => {
     const divergentApi = (
       await dc1Before.ok(
         `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
-        { input: { name: 'Divergent', version: 'v1', context: `/divergent-${run}`, upstreamUrls: [upstream.url] } },
+        { input: { name: 'Divergent', version: 'v1', context: `/divergent-${run}`, upstreamUrls: [upstream().url] } },
         admin1,
       )
     ).createApi.id;
@@ -171,7 +158,7 @@ describe('two DCs, active-passive, through the replicators', () => {
     const admin = await dc2.login(ADMIN.username, ADMIN.password);
     const created = await dc2.ok(
       `mutation($input: CreateApiInput!) { createApi(input: $input) { id homeDc } }`,
-      { input: { name: 'After failover', version: 'v1', context: `/after-${run}`, upstreamUrls: [upstream.url] } },
+      { input: { name: 'After failover', version: 'v1', context: `/after-${run}`, upstreamUrls: [upstream().url] } },
       admin,
     );
     expect(created.createApi.homeDc).toBe('dc2');
@@ -195,7 +182,12 @@ describe('two DCs, active-passive, through the replicators', () => {
         const result = await dc1.gql<{ createApi: { id: string } }>(
           `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
           {
-            input: { name: 'Old primary', version: 'v1', context: `/old-${run}-${oldPrimaryWrites.length}`, upstreamUrls: [upstream.url] },
+            input: {
+              name: 'Old primary',
+              version: 'v1',
+              context: `/old-${run}-${oldPrimaryWrites.length}`,
+              upstreamUrls: [upstream().url],
+            },
           },
           adminAtDc1,
         );
@@ -279,7 +271,7 @@ describe('two DCs, active-passive, through the replicators', () => {
     // The context dc1 lost is free again in dc2, the primary.
     await dc2.ok(
       `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
-      { input: { name: 'Divergent, again', version: 'v1', context: `/divergent-${run}`, upstreamUrls: [upstream.url] } },
+      { input: { name: 'Divergent, again', version: 'v1', context: `/divergent-${run}`, upstreamUrls: [upstream().url] } },
       admin,
     );
 
@@ -294,7 +286,7 @@ describe('two DCs, active-passive, through the replicators', () => {
     );
     expect(agreed.stdout).toMatch(/^dc1\s+STANDBY\s+2\s/m);
     expect(agreed.stdout).toMatch(/^dc2\s+PRIMARY\s+2\s/m);
-    passed++;
+    passed();
   }, 300_000);
 
   it('switches over back to dc1 while dc2 takes writes, and loses none (every event counted on both sides)', async () => {
@@ -307,7 +299,7 @@ describe('two DCs, active-passive, through the replicators', () => {
       for (let i = 0; ; i++) {
         const result = await dc2.gql<{ createApi: { id: string } }>(
           `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
-          { input: { name: `Busy ${i}`, version: 'v1', context: `/busy-${run}-${i}`, upstreamUrls: [upstream.url] } },
+          { input: { name: `Busy ${i}`, version: 'v1', context: `/busy-${run}-${i}`, upstreamUrls: [upstream().url] } },
           admin,
         );
         if (result.errors) {
@@ -336,19 +328,19 @@ describe('two DCs, active-passive, through the replicators', () => {
     // dc1 takes writes in epoch 3; dc2 refuses them, naming dc1.
     const created = await dc1.ok(
       `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
-      { input: { name: 'After switchover', version: 'v1', context: `/switched-${run}`, upstreamUrls: [upstream.url] } },
+      { input: { name: 'After switchover', version: 'v1', context: `/switched-${run}`, upstreamUrls: [upstream().url] } },
       adminAtDc1,
     );
     expect(created.createApi.id).toBeDefined();
     const refused = await dc2.gql(
       `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
-      { input: { name: 'Nope', version: 'v1', context: `/nope2-${run}`, upstreamUrls: [upstream.url] } },
+      { input: { name: 'Nope', version: 'v1', context: `/nope2-${run}`, upstreamUrls: [upstream().url] } },
       admin,
     );
     expect(refused.errors?.[0].extensions).toMatchObject({ code: 'READ_ONLY_REGION', primary: 'dc1' });
     const { divergentEvents } = await dc1.ok(`{ divergentEvents { eventId } }`, {}, adminAtDc1);
     expect(divergentEvents).toHaveLength(divergentCount); // the failover's, and none from the switchover
-    passed++;
+    passed();
   }, 240_000);
 });
 

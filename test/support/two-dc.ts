@@ -6,10 +6,10 @@ import { freePort } from '../../tools/infra/free-port';
 import { GuardedProcess } from '../../tools/infra/guarded-process';
 import { KafkaCluster } from '../../tools/infra/kafka-cluster';
 import { repoRoot } from '../../tools/infra/repo-root';
-import { startAppProcess, waitForHttp } from './apps';
+import { startAppProcess, TEST_SECRET_KEY, waitForHttp } from './apps';
 import { ControlPlane } from './control-plane';
 import { TestDatabase } from './databases';
-import { eventually, RunningGateway, startGateway } from './gateway';
+import { eventually, RunningGateway, startGateway, startUpstream } from './gateway';
 
 export type Dc = 'dc1' | 'dc2';
 const PEER: Record<Dc, Dc> = { dc1: 'dc2', dc2: 'dc1' };
@@ -28,7 +28,7 @@ export class TwoDcWorld {
   readonly dbs = {} as Record<Dc, TestDatabase>;
   readonly cps = {} as Record<Dc, ControlPlane>;
   readonly replicators = {} as Record<Dc, { process: GuardedProcess; url: string }>;
-  readonly gateways: RunningGateway[] = [];
+  readonly gateways: (RunningGateway & { dc: Dc })[] = [];
   readonly logDir: string;
 
   constructor(
@@ -97,7 +97,7 @@ export class TwoDcWorld {
       },
       `${this.name}-${name}`,
     );
-    this.gateways.push(gateway);
+    this.gateways.push({ ...gateway, dc });
     return gateway;
   }
 
@@ -148,6 +148,57 @@ export class TwoDcWorld {
     );
   }
 
+  /**
+   * `dc` is lost for good: its processes stop, its Kafka cluster stops and its
+   * data is deleted, its database is dropped. `rebuild` brings up empty ones
+   * in their place (the same broker address, a new cluster id).
+   */
+  async destroy(dc: Dc): Promise<void> {
+    const gateways = this.gateways.filter((gateway) => gateway.dc === dc);
+    await Promise.all([
+      this.cps[dc]?.process?.stop(10_000),
+      this.replicators[dc]?.process.stop(10_000),
+      ...gateways.map((gateway) => gateway.process.stop(10_000)),
+    ]);
+    await this.clusters[dc].stop();
+    rmSync(this.clusters[dc].dataDir, { recursive: true, force: true });
+    await this.dbs[dc].drop();
+  }
+
+  async rebuild(dc: Dc): Promise<void> {
+    await this.clusters[dc].start();
+    this.dbs[dc] = await TestDatabase.create(`${this.name}_${dc}_rebuilt`);
+  }
+
+  /** Runs `npm run dc:restore`'s script for `dc` as an SRE would, with the control plane's and the replicator's environment. */
+  async restore(
+    dc: Dc,
+    args: string[] = [],
+    overrides: Record<string, string> = {},
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const { execFile } = await import('node:child_process');
+    const env = {
+      PATH: process.env.PATH,
+      DC_ID: dc,
+      PEER_DCS: PEER[dc],
+      KAFKA_BROKERS: this.brokers(dc),
+      DATABASE_URL: this.dbs[dc].url,
+      PRIMARY_DC: 'dc1',
+      APIM_SECRET_KEY: TEST_SECRET_KEY,
+      PEER_KAFKA_BROKERS: `${PEER[dc]}=${this.brokers(PEER[dc])}`,
+      ...this.cpEnv,
+      ...overrides,
+    };
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [join(repoRoot(), 'dist', 'scripts', 'dc-restore.js'), ...args],
+        { env, timeout: 180_000 },
+        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      );
+    });
+  }
+
   /** The last lines of every log, for a failed test's output. */
   logTails(bytes = 2500): string {
     const files = ['cp-dc1.log', 'cp-dc2.log', 'replicator-dc1.log', 'replicator-dc2.log'];
@@ -188,4 +239,31 @@ export async function apimctl(
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );
   });
+}
+
+type Upstream = Awaited<ReturnType<typeof startUpstream>>;
+
+/**
+ * A spec's two DCs and upstream server, started before its tests and stopped
+ * after them; every log's tail is printed when fewer than `tests` of its tests
+ * called `passed()`.
+ */
+export function twoDcSpec(
+  name: string,
+  tests: number,
+  cpEnv: Record<string, string> = {},
+): { world: TwoDcWorld; upstream: () => Upstream; passed: () => void } {
+  const world = new TwoDcWorld(name, cpEnv);
+  let upstream: Upstream | undefined;
+  let passed = 0;
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    await world.start();
+  }, 240_000);
+  afterAll(async () => {
+    if (passed < tests) console.error(world.logTails());
+    await world.stop();
+    await upstream?.close();
+  }, 120_000);
+  return { world, upstream: () => upstream!, passed: () => void passed++ };
 }

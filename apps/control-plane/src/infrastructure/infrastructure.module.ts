@@ -4,13 +4,14 @@ import { DataSource } from 'typeorm';
 import { createKafka, ensureTopics, JsonLogger, mirrorTopic, TOPICS } from '@apim/events';
 import { WriteGuard } from '../command-side/write-guard';
 import { ControlPlaneConfig } from '../config/control-plane.config';
-import { followImportedClaim, rebuildContextClaims } from '../publisher/commands/context-claims';
 import { createDataSource, runMigrationsLocked } from './database/data-source';
 import { PostgresEventStore } from './event-store/postgres-event-store';
 import { UsageIngestor } from '../analytics/usage-ingestor';
 import { GatewayDirectory } from '../region/gateway-directory';
+import { controlPlaneImporter } from './importer/control-plane-importer';
 import { EventImporter } from './importer/event-importer';
 import { OutboxRelay } from './outbox/outbox-relay';
+import { restoreUnfinished } from './restore/dc-restore';
 import { allProjections } from './projections/catalogue';
 import { ProjectionRunner } from './projections/projection-runner';
 
@@ -115,6 +116,12 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
           applicationName: `apim-control-plane-${config.DC_ID}`,
         }).initialize();
         await runMigrationsLocked(dataSource);
+        if (await restoreUnfinished(dataSource)) {
+          await dataSource.destroy();
+          throw new Error(
+            `a restore of ${config.DC_ID} (npm run dc:restore) began and has not finished: run it again to completion before starting the control plane`,
+          );
+        }
         return dataSource;
       },
     },
@@ -154,7 +161,7 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
         store: PostgresEventStore,
         projections: ProjectionRunner,
       ) =>
-        new EventImporter({
+        controlPlaneImporter({
           db,
           kafka,
           producer,
@@ -162,11 +169,7 @@ export class EventSourcingLifecycle implements OnApplicationBootstrap, OnApplica
           topics: config.peerDcs.map((dc) => mirrorTopic(dc, TOPICS.events)),
           logger: logger.child({ component: 'importer' }),
           region: new WriteGuard(config, store),
-          onAppended: (envelope, tx) => followImportedClaim(tx, envelope),
-          onMovedAside: async (tx) => {
-            await rebuildContextClaims(tx);
-            await projections.resetAllIn(tx);
-          },
+          projections,
         }),
     },
     {

@@ -21,7 +21,11 @@ const IMPORTER_SILENT_AFTER_MS = 30_000;
 
 @ObjectType({ description: "How far the DC answering trails a peer: the mirror of the peer's events in the local cluster" })
 export class ReplicationLag {
-  @Field({ description: 'mirroring, starting, source-down, target-down, or replicator-silent (no heartbeat for 10 s)' }) state!: string;
+  @Field({
+    description:
+      'mirroring, starting, source-down, target-down, source-behind (the source DC was rebuilt and is being restored), or replicator-silent (no heartbeat for 10 s)',
+  })
+  state!: string;
   @Field(() => Int, { description: "Peer records not yet in this DC's cluster" }) records!: number;
   @Field(() => Int, {
     description: 'Age in ms of the oldest peer record not yet mirrored (0 when none); grows while the replicator is silent',

@@ -1,5 +1,6 @@
 import { KafkaMessage } from 'kafkajs';
-import { chunks, sendRounds } from './source-mirror';
+import { chunks } from '@apim/events';
+import { sendRounds } from './source-mirror';
 
 const message = (bytes: number, offset = 0): KafkaMessage =>
   ({

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
-import { createTopicsAsBrokersDefault, JsonLogger, MIRROR_HEADERS, mirrorTopic, topicConfig } from '@apim/events';
+import { chunks, createTopicsAsBrokersDefault, JsonLogger, MIRROR_HEADERS, mirrorTopic, topicConfig, TOPICS } from '@apim/events';
 import { MirrorProgress } from './mirror-progress';
 
 export interface SourceMirrorOptions {
@@ -21,8 +21,12 @@ export interface SourceMirrorOptions {
   commitAtMostMs: number;
 }
 
-/** `source-down` / `target-down`: that cluster does not answer; the mirror retries and catches up by itself. */
-export type MirrorState = 'starting' | 'mirroring' | 'source-down' | 'target-down' | 'stopped';
+/**
+ * `source-down` / `target-down`: that cluster does not answer; the mirror retries and catches up by itself.
+ * `source-behind`: the source's `apim.events` ends before this mirror's checkpoints: the topic is not the one
+ * mirrored so far (the source DC was rebuilt and `dc:restore` has not finished); the mirror waits for it.
+ */
+export type MirrorState = 'starting' | 'mirroring' | 'source-down' | 'target-down' | 'source-behind' | 'stopped';
 
 interface Session {
   consumer?: Consumer;
@@ -57,6 +61,9 @@ type Layout = Map<string, number>;
 /** The topology changed under a running session: start a new one (not an error). */
 class Relayout extends Error {}
 
+/** The source's events topic ends before the checkpoints (see `source-behind`). */
+class SourceBehind extends Error {}
+
 const sameLayout = (a: Layout, b: Layout) => a.size === b.size && [...a].every(([topic, count]) => b.get(topic) === count);
 /** Checkpoints are re-committed this often even when nothing flows, so the broker never expires them. */
 const CHECKPOINT_REFRESH_MS = 60 * 60 * 1000;
@@ -66,26 +73,6 @@ const MAX_SEND_BYTES = 512 * 1024;
 const MAX_AHEAD_BYTES = 16 * 1024 * 1024;
 /** Transactional producers taking turns (see OpenTransaction). */
 const LANES = 2;
-
-/** Splits `messages` into runs whose estimated encoded size (with the two mirror headers) stays under `maxBytes`. */
-export function chunks(messages: KafkaMessage[], maxBytes: number): KafkaMessage[][] {
-  const result: KafkaMessage[][] = [];
-  let current: KafkaMessage[] = [];
-  let size = 0;
-  for (const message of messages) {
-    let bytes = 80 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
-    for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + String(value ?? '').length + 4;
-    if (current.length > 0 && size + bytes > maxBytes) {
-      result.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(message);
-    size += bytes;
-  }
-  if (current.length > 0) result.push(current);
-  return result;
-}
 
 /** One produce request's share of a partition: a chunk of its records. */
 export interface PartitionChunk {
@@ -260,8 +247,9 @@ export class SourceMirror {
           continue;
         }
         attempt++;
-        this.lastError = `${this.phase} cluster: ${(error as Error).message}`;
-        this.state = this.phase === 'target' ? 'target-down' : 'source-down';
+        const behind = error instanceof SourceBehind;
+        this.lastError = behind ? error.message : `${this.phase} cluster: ${(error as Error).message}`;
+        this.state = behind ? 'source-behind' : this.phase === 'target' ? 'target-down' : 'source-down';
         this.options.logger.warn('mirror session ended; retrying from the checkpoints', {
           source: this.options.source,
           attempt,
@@ -313,6 +301,8 @@ export class SourceMirror {
     this.turn = 0;
     this.laneFree = session.producers.map(() => Promise.resolve());
     const checkpoints = await this.readStableCheckpoints(session.targetAdmin, layout);
+    this.phase = 'source';
+    await this.checkAgainstEnds(session.sourceAdmin, checkpoints);
     this.committed.clear();
     for (const [topic, partitions] of checkpoints)
       for (const [partition, next] of partitions) if (next > 0n) raise(this.committed, mirrorTopic(source, topic), partition, next);
@@ -672,6 +662,41 @@ export class SourceMirror {
       previous = current;
     }
     throw new Error('checkpoints kept changing for 5 s: is another replicator for this source running?');
+  }
+
+  /**
+   * A checkpoint past its source partition's end means the source topic is
+   * not the one mirrored so far: the source DC was rebuilt. Its events topic
+   * is waited for (`dc:restore` puts every record back at its offset, and the
+   * checkpoints are right again once it has); mirroring from its start
+   * instead would copy the restored history a second time, and from the
+   * checkpoint would skip records. Other topics (usage records) are not
+   * restored: they are mirrored from their new start.
+   */
+  private async checkAgainstEnds(admin: Admin, checkpoints: Map<string, Map<number, bigint>>): Promise<void> {
+    const behind: string[] = [];
+    for (const [topic, partitions] of checkpoints) {
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, BigInt(high)]));
+      for (const [partition, next] of partitions) {
+        const end = ends.get(partition) ?? 0n;
+        if (next <= end) continue;
+        if (topic === TOPICS.events) behind.push(`partition ${partition} ends at ${end}, before the checkpoint ${next}`);
+        else {
+          this.options.logger.warn('source topic is newer than its checkpoint; mirroring it from its start', {
+            topic,
+            partition,
+            end,
+            next,
+          });
+          partitions.set(partition, -1n);
+          this.progress.resumeFrom(topic, partition, 0n);
+        }
+      }
+    }
+    if (behind.length > 0)
+      throw new SourceBehind(
+        `${this.options.source}'s ${TOPICS.events} is not the topic mirrored so far (${behind.join('; ')}): ${this.options.source} was rebuilt and is not restored yet (npm run dc:restore); waiting`,
+      );
   }
 
   /** Source topic -> partition -> next source offset to mirror (-1: never mirrored, start at the beginning). */

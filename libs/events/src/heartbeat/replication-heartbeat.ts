@@ -34,7 +34,7 @@ export interface ReplicationHeartbeat {
   source: string;
   target: string;
   replicatorId: string;
-  /** `mirroring`, `source-down`, `target-down` or `starting`. */
+  /** `mirroring`, `source-down`, `target-down`, `source-behind` or `starting`. */
   state: string;
   at: string;
   lagRecords: number;

@@ -1,3 +1,4 @@
+export * from './chunks';
 export * from './dlq-writer';
 export * from './kafka-client';
 export * from './kafka-security';

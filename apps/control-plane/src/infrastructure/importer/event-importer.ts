@@ -25,6 +25,14 @@ export interface RegionLock {
   lockRegion(tx: Queryable, mode: 'write' | 'change-region'): Promise<RegionFacts>;
 }
 
+/** A partition's records not read yet (as of its last fetch), and the next offset to read. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  lag: number;
+  next: bigint;
+}
+
 interface Located {
   envelope: EventEnvelope;
   topic: string;
@@ -72,7 +80,7 @@ export class EventImporter {
   private readonly dlq: DlqWriter;
   private readonly divergence: Divergence;
   /** By topic and partition (see lagRecords). */
-  private readonly lag = new Map<string, { topic: string; partition: number; lag: number }>();
+  private readonly lag = new Map<string, PartitionLag>();
   private consumer?: Consumer;
   private waitTimer?: NodeJS.Timeout;
   private progressTimer?: NodeJS.Timeout;
@@ -105,7 +113,7 @@ export class EventImporter {
    * transaction's commit marker takes an offset and is never delivered: the
    * fetch that passes it alone counts it as read.
    */
-  lagRecords(): { topic: string; partition: number; lag: number }[] {
+  lagRecords(): PartitionLag[] {
     return [...this.lag.values()];
   }
 
@@ -129,8 +137,9 @@ export class EventImporter {
     });
     // After every batch, markers-only ones included (those never reach eachBatch).
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload: { topic, partition, lastOffset, highWatermark } }) => {
-      const lag = BigInt(highWatermark) - (BigInt(lastOffset) + 1n);
-      this.lag.set(`${topic}\u0000${partition}`, { topic, partition, lag: lag > 0n ? Number(lag) : 0 });
+      const next = BigInt(lastOffset) + 1n;
+      const lag = BigInt(highWatermark) - next;
+      this.lag.set(`${topic}\u0000${partition}`, { topic, partition, lag: lag > 0n ? Number(lag) : 0, next });
     });
     // Partitions given to another instance are no longer this one's to report.
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload: { memberAssignment } }) => {

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { MIRROR_HEADERS, TOPICS } from '@apim/events';
+import { readAllRecords, ReadRecord } from '../support/events';
+import { TestDatabase } from '../support/databases';
+import { eventually } from '../support/gateway';
+import { createTopics, testKafka } from '../support/kafka';
+import { ADMIN, apimctl, twoDcSpec } from '../support/two-dc';
+
+/** A partition's records as their source wrote them: offset, key and value (a mirror's offset is its header's). */
+const asWritten = (records: ReadRecord[][], mirrored: boolean) =>
+  records.map((partition) =>
+    partition.map((record) => ({
+      offset: mirrored ? record.headers[MIRROR_HEADERS.offset] : record.offset,
+      key: record.key,
+      value: record.value,
+    })),
+  );
+
+/**
+ * dc1 is lost for good (its Kafka cluster and its database), dc2 takes over,
+ * and dc1 is rebuilt under its own id from what dc2 holds: `dc:restore` puts
+ * dc1's own topic back, record for record at its offsets, and loads the whole
+ * history into its new store; then dc1's apps start as a standby of dc2's
+ * epoch, serve what the old dc1 wrote, and take writes again after a
+ * switchover, which dc2 mirrors from where it stopped.
+ */
+describe('a lost DC rebuilt under its own id (dc:restore)', () => {
+  const { world, upstream, passed } = twoDcSpec('rsdc', 3);
+  const run = randomBytes(3).toString('hex');
+  let key = '';
+
+  const createPublishedApi = async (dc: 'dc1' | 'dc2', token: string, name: string, context: string): Promise<string> => {
+    const cp = world.cps[dc];
+    const { id } = (
+      await cp.ok(
+        `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+        { input: { name, version: 'v1', context, upstreamUrls: [upstream().url] } },
+        token,
+      )
+    ).createApi;
+    await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id }, token);
+    return id;
+  };
+
+  it('dc1 is lost with its Kafka cluster and database; dc2 takes over', async () => {
+    const { dc1 } = world.cps;
+    const gateway = await world.startGateway('dc1', 'gw1');
+    const admin = await dc1.login(ADMIN.username, ADMIN.password);
+    const api = await createPublishedApi('dc1', admin, 'Orders', `/orders-${run}`);
+    const developer = await dc1.signUp(`dev-${run}`, 'a developer password');
+    const app = (await dc1.ok(`mutation { createApplication(input: { name: "Shop" }) { id } }`, {}, developer)).createApplication;
+    await dc1.ok(
+      `mutation($app: ID!, $api: ID!) { subscribe(applicationId: $app, apiId: $api, tier: "Gold") { id } }`,
+      { app: app.id, api },
+      developer,
+    );
+    key = (await dc1.ok(`mutation($app: ID!) { generateApiKey(applicationId: $app) { key } }`, { app: app.id }, developer)).generateApiKey
+      .key;
+    await eventually(async () =>
+      expect((await fetch(`${gateway.url}/orders-${run}/v1/items`, { headers: { apikey: key } })).status).toBe(200),
+    );
+    await world.eventuallyEqualEvents();
+
+    // What dc1 writes once dc2 no longer pulls from it is lost with dc1.
+    await world.replicators.dc2.process.stop(10_000);
+    await createPublishedApi('dc1', admin, 'Lost', `/lost-${run}`);
+    await eventually(async () => expect((await fetch(`${gateway.url}/lost-${run}/v1/items`)).status).toBe(401));
+
+    await world.destroy('dc1');
+    await world.startReplicator('dc2');
+    const failover = await apimctl(world, ['failover', '--to', 'dc2']);
+    expect(failover).toMatchObject({ code: 0 });
+    expect(failover.stdout).toContain('dc2 is now primary in epoch 2');
+    const adminAtDc2 = await world.cps.dc2.login(ADMIN.username, ADMIN.password);
+    await createPublishedApi('dc2', adminAtDc2, 'After', `/after-${run}`);
+    passed();
+  }, 300_000);
+
+  it('restores dc1 from dc2: its topic record for record at the same offsets, its store with the whole history; a second run is refused', async () => {
+    await world.rebuild('dc1');
+    const dc1Kafka = testKafka([world.brokers('dc1')]);
+    const dc2Kafka = testKafka([world.brokers('dc2')]);
+    // dc2's replicator finds dc1's events topic shorter than its checkpoints, and waits instead of mirroring it.
+    await createTopics(dc1Kafka, [{ topic: TOPICS.events, numPartitions: 6 }]);
+    const adminAtDc2 = await world.cps.dc2.login(ADMIN.username, ADMIN.password);
+    await eventually(
+      async () => {
+        const { regions } = await world.cps.dc2.ok(`{ regions { dc replication { state } } }`, {}, adminAtDc2);
+        expect(regions.find((r: { dc: string }) => r.dc === 'dc1').replication.state).toBe('source-behind');
+      },
+      30_000,
+      250,
+    );
+
+    // Refused, and nothing written: a peer that is not configured, and a DC the peer never mirrored.
+    const unknownPeer = await world.restore('dc1', ['--from', 'dc3']);
+    expect(unknownPeer).toMatchObject({ code: 2, stdout: '' });
+    expect(unknownPeer.stderr).toContain('dc:restore: dc3 is not a peer with brokers in PEER_KAFKA_BROKERS (dc2)');
+    const stranger = await TestDatabase.create('rsdc_dc3');
+    try {
+      const neverMirrored = await world.restore('dc1', [], { DC_ID: 'dc3', DATABASE_URL: stranger.url });
+      expect(neverMirrored).toMatchObject({ code: 4, stdout: '' });
+      expect(neverMirrored.stderr).toContain(
+        "dc:restore: refused: dc2's cluster has no topic dc3.apim.events: dc2 never mirrored dc3, so it holds nothing of dc3 to restore",
+      );
+      const db = await stranger.migrated(1);
+      expect(await db.query(`SELECT name FROM checkpoints`)).toEqual([]);
+      await db.destroy();
+    } finally {
+      await stranger.drop();
+    }
+
+    const restored = await world.restore('dc1');
+    expect(restored).toMatchObject({ code: 0 });
+    expect(restored.stdout).toContain('dc1 restored from dc2:');
+    expect(restored.stdout).toContain('dc1 starts as STANDBY in epoch 2');
+    expect(restored.stderr).toContain('dc:restore: restoring dc1 from dc2');
+
+    const [own, mirror] = await Promise.all([readAllRecords(dc1Kafka, TOPICS.events), readAllRecords(dc2Kafka, `dc1.${TOPICS.events}`)]);
+    expect(own.flat().length).toBeGreaterThan(0);
+    expect(asWritten(own, false)).toEqual(asWritten(mirror, true));
+    expect(own.flat().some((record) => record.value?.includes(`/lost-${run}`))).toBe(false);
+    // Its store holds every event dc2 holds (dc2's own and dc1's), and nothing else.
+    await world.eventuallyEqualEvents();
+
+    const again = await world.restore('dc1');
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(
+      /^dc:restore: refused: the event store of dc1 holds \d+ events: a restore goes into a new, empty database only/m,
+    );
+    passed();
+  }, 300_000);
+
+  it('the restored dc1 starts as a standby, serves the old and the new, and after a switchover dc2 mirrors its writes from where it stopped', async () => {
+    await world.startReplicator('dc1');
+    const dc1 = await world.startControlPlane('dc1');
+    const gateway = await world.startGateway('dc1', 'gw1b');
+    // The admin of the old dc1's history signs in (with a new signing key: the old private keys were lost).
+    const admin = await dc1.login(ADMIN.username, ADMIN.password);
+    await eventually(
+      async () => {
+        const { regions } = await dc1.ok(`{ regions { dc role epoch } }`, {}, admin);
+        expect(regions).toEqual(
+          expect.arrayContaining([
+            { dc: 'dc1', role: 'STANDBY', epoch: 2 },
+            { dc: 'dc2', role: 'PRIMARY', epoch: 2 },
+          ]),
+        );
+        const { apis } = await dc1.ok(`{ apis { context state } }`, {}, admin);
+        expect(apis).toEqual(
+          expect.arrayContaining([
+            { context: `/orders-${run}`, state: 'PUBLISHED' },
+            { context: `/after-${run}`, state: 'PUBLISHED' },
+          ]),
+        );
+        expect(apis.map((a: { context: string }) => a.context)).not.toContain(`/lost-${run}`);
+      },
+      60_000,
+      500,
+    );
+    const refused = await dc1.gql(`mutation { createApplication(input: { name: "Nope" }) { id } }`, {}, admin);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'READ_ONLY_REGION', primary: 'dc2' });
+
+    // Its gateway serves what the old dc1 wrote (its restored topic), the key included, and what dc2 wrote since.
+    await eventually(
+      async () => {
+        expect((await fetch(`${gateway.url}/orders-${run}/v1/items`, { headers: { apikey: key } })).status).toBe(200);
+        expect((await fetch(`${gateway.url}/after-${run}/v1/items`)).status).toBe(401);
+        expect((await fetch(`${gateway.url}/lost-${run}/v1/items`)).status).toBe(404);
+      },
+      60_000,
+      250,
+    );
+
+    const switchover = await apimctl(world, ['switchover', '--to', 'dc1', '--wait', '120']);
+    expect(switchover).toMatchObject({ code: 0 });
+    expect(switchover.stdout).toContain('dc1 is now primary in epoch 3; nothing was lost');
+    const adminNow = await dc1.login(ADMIN.username, ADMIN.password);
+    await createPublishedApi('dc1', adminNow, 'Back', `/back-${run}`);
+    const adminAtDc2 = await world.cps.dc2.login(ADMIN.username, ADMIN.password);
+    await eventually(
+      async () => {
+        const { apis } = await world.cps.dc2.ok(`{ apis { context } }`, {}, adminAtDc2);
+        expect(apis.map((a: { context: string }) => a.context)).toContain(`/back-${run}`);
+      },
+      60_000,
+      250,
+    );
+    await world.eventuallyEqualEvents();
+    // dc2 mirrored the rebuilt dc1 from its checkpoints: every record of dc1's topic once, at its offset.
+    const dc1Kafka = testKafka([world.brokers('dc1')]);
+    const dc2Kafka = testKafka([world.brokers('dc2')]);
+    await eventually(
+      async () => {
+        const [own, mirror] = await Promise.all([
+          readAllRecords(dc1Kafka, TOPICS.events),
+          readAllRecords(dc2Kafka, `dc1.${TOPICS.events}`),
+        ]);
+        expect(asWritten(mirror, true)).toEqual(asWritten(own, false));
+      },
+      60_000,
+      1000,
+    );
+    passed();
+  }, 300_000);
+});
