@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MIRROR_HEADERS, TOPICS } from '@apim/events';
 import { readAllRecords, ReadRecord } from '../support/events';
+import { ControlPlane } from '../support/control-plane';
 import { TestDatabase } from '../support/databases';
 import { eventually } from '../support/gateway';
 import { createTopics, testKafka } from '../support/kafka';
@@ -76,7 +79,7 @@ describe('a lost DC rebuilt under its own id (dc:restore)', () => {
     passed();
   }, 300_000);
 
-  it('restores dc1 from dc2: its topic record for record at the same offsets, its store with the whole history; a second run is refused', async () => {
+  it('restores dc1 from dc2, resuming an interrupted run the control plane would not start on: its topic record for record at the same offsets, its store with the whole history; a second run is refused', async () => {
     await world.rebuild('dc1');
     const dc1Kafka = testKafka([world.brokers('dc1')]);
     const dc2Kafka = testKafka([world.brokers('dc2')]);
@@ -110,11 +113,38 @@ describe('a lost DC rebuilt under its own id (dc:restore)', () => {
       await stranger.drop();
     }
 
+    // A restore that was interrupted: the first record of each partition copied, the marker set. The control plane
+    // refuses to start until a restore has finished; the next run goes on from where the topic ends.
+    const firsts = (await readAllRecords(dc2Kafka, `dc1.${TOPICS.events}`)).flatMap((partition) => partition.slice(0, 1));
+    const producer = dc1Kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({
+      topic: TOPICS.events,
+      acks: -1,
+      messages: firsts.map(({ partition, key, value, headers }) => ({
+        partition,
+        key,
+        value,
+        headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('apim.mirror.'))),
+      })),
+    });
+    await producer.disconnect();
+    const db = await world.dbs.dc1.migrated(1);
+    await db.query(`INSERT INTO checkpoints (name, transaction_id, position) VALUES ('dc-restore', '0', 0)`);
+    await db.destroy();
+    const early = new ControlPlane(world.dbs.dc1, join(world.logDir, 'cp-dc1-early.log'), world.controlPlaneEnv('dc1'));
+    await expect(early.start().finally(() => early.process.stop(10_000))).rejects.toThrow('the control plane exited (code 1)');
+    expect(readFileSync(early.logFile, 'utf8')).toContain(
+      'a restore of dc1 (npm run dc:restore) began and has not finished: run it again to completion before starting the control plane',
+    );
+
     const restored = await world.restore('dc1');
     expect(restored).toMatchObject({ code: 0 });
     expect(restored.stdout).toContain('dc1 restored from dc2:');
     expect(restored.stdout).toContain('dc1 starts as STANDBY in epoch 2');
-    expect(restored.stderr).toContain('dc:restore: restoring dc1 from dc2');
+    expect(restored.stderr).toContain('dc:restore: resuming an unfinished restore of dc1 from dc2');
+    const [, records, copied] = /of dc2: (\d+) records in dc1's apim\.events at their offsets \((\d+) copied now\)/.exec(restored.stderr)!;
+    expect(Number(copied)).toBe(Number(records) - firsts.length);
 
     const [own, mirror] = await Promise.all([readAllRecords(dc1Kafka, TOPICS.events), readAllRecords(dc2Kafka, `dc1.${TOPICS.events}`)]);
     expect(own.flat().length).toBeGreaterThan(0);

@@ -36,7 +36,11 @@ export class ControlPlane {
       },
       this.logFile,
     );
-    await waitForHttp(`${this.url}/healthz`);
+    const exited = this.process.exited.then((code) => {
+      throw new Error(`the control plane exited (code ${code}) before it answered; see ${this.logFile}`);
+    });
+    await Promise.race([waitForHttp(`${this.url}/healthz`), exited]);
+    exited.catch(() => undefined);
   }
 
   /** The control plane's public GraphQL client (the one `npm start` and the e2e suite use). */

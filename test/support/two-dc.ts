@@ -55,8 +55,9 @@ export class TwoDcWorld {
     return this.clusters[dc].brokers;
   }
 
-  async startControlPlane(dc: Dc): Promise<ControlPlane> {
-    const cp = new ControlPlane(this.dbs[dc], join(this.logDir, `cp-${dc}.log`), {
+  /** A control plane of `dc`'s environment, but for its database and port. */
+  controlPlaneEnv(dc: Dc): Record<string, string> {
+    return {
       DC_ID: dc,
       PEER_DCS: PEER[dc],
       KAFKA_BROKERS: this.brokers(dc),
@@ -64,7 +65,11 @@ export class TwoDcWorld {
       APIM_ADMIN_USER: ADMIN.username,
       APIM_ADMIN_PASSWORD: ADMIN.password,
       ...this.cpEnv,
-    });
+    };
+  }
+
+  async startControlPlane(dc: Dc): Promise<ControlPlane> {
+    const cp = new ControlPlane(this.dbs[dc], join(this.logDir, `cp-${dc}.log`), this.controlPlaneEnv(dc));
     this.cps[dc] = cp;
     await cp.start();
     return cp;
@@ -179,14 +184,10 @@ export class TwoDcWorld {
     const { execFile } = await import('node:child_process');
     const env = {
       PATH: process.env.PATH,
-      DC_ID: dc,
-      PEER_DCS: PEER[dc],
-      KAFKA_BROKERS: this.brokers(dc),
+      ...this.controlPlaneEnv(dc),
       DATABASE_URL: this.dbs[dc].url,
-      PRIMARY_DC: 'dc1',
       APIM_SECRET_KEY: TEST_SECRET_KEY,
       PEER_KAFKA_BROKERS: `${PEER[dc]}=${this.brokers(PEER[dc])}`,
-      ...this.cpEnv,
       ...overrides,
     };
     return new Promise((resolve) => {
