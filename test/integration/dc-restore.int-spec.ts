@@ -7,7 +7,7 @@ import { ControlPlane } from '../support/control-plane';
 import { TestDatabase } from '../support/databases';
 import { eventually } from '../support/gateway';
 import { createTopics, testKafka } from '../support/kafka';
-import { ADMIN, apimctl, twoDcSpec } from '../support/two-dc';
+import { ADMIN, apimctl, Dc, twoDcSpec, TwoDcWorld } from '../support/two-dc';
 
 /** A partition's records as their source wrote them: offset, key and value (a mirror's offset is its header's). */
 const asWritten = (records: ReadRecord[][], mirrored: boolean) =>
@@ -18,6 +18,33 @@ const asWritten = (records: ReadRecord[][], mirrored: boolean) =>
       value: record.value,
     })),
   );
+
+/** Creates and publishes an API; returns its id. */
+async function publishApi(cp: ControlPlane, token: string, api: { name: string; context: string; upstreamUrl: string }): Promise<string> {
+  const { id } = (
+    await cp.ok(
+      `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
+      { input: { name: api.name, version: 'v1', context: api.context, upstreamUrls: [api.upstreamUrl] } },
+      token,
+    )
+  ).createApi;
+  await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id }, token);
+  return id;
+}
+
+/** dc2 mirrored dc1's topic from its checkpoints: every record of it once, at its offset, and nothing else. */
+async function expectMirroredOnce(world: TwoDcWorld): Promise<void> {
+  const dc1Kafka = testKafka([world.brokers('dc1')]);
+  const dc2Kafka = testKafka([world.brokers('dc2')]);
+  await eventually(
+    async () => {
+      const [own, mirror] = await Promise.all([readAllRecords(dc1Kafka, TOPICS.events), readAllRecords(dc2Kafka, `dc1.${TOPICS.events}`)]);
+      expect(asWritten(mirror, true)).toEqual(asWritten(own, false));
+    },
+    60_000,
+    1000,
+  );
+}
 
 /**
  * dc1 is lost for good (its Kafka cluster and its database), dc2 takes over,
@@ -32,18 +59,8 @@ describe('a lost DC rebuilt under its own id (dc:restore)', () => {
   const run = randomBytes(3).toString('hex');
   let key = '';
 
-  const createPublishedApi = async (dc: 'dc1' | 'dc2', token: string, name: string, context: string): Promise<string> => {
-    const cp = world.cps[dc];
-    const { id } = (
-      await cp.ok(
-        `mutation($input: CreateApiInput!) { createApi(input: $input) { id } }`,
-        { input: { name, version: 'v1', context, upstreamUrls: [upstream().url] } },
-        token,
-      )
-    ).createApi;
-    await cp.ok(`mutation($id: ID!) { changeApiLifecycle(id: $id, action: PUBLISH) { state } }`, { id }, token);
-    return id;
-  };
+  const createPublishedApi = (dc: Dc, token: string, name: string, context: string) =>
+    publishApi(world.cps[dc], token, { name, context, upstreamUrl: upstream().url });
 
   it('dc1 is lost with its Kafka cluster and database; dc2 takes over', async () => {
     const { dc1 } = world.cps;
@@ -217,20 +234,56 @@ describe('a lost DC rebuilt under its own id (dc:restore)', () => {
       250,
     );
     await world.eventuallyEqualEvents();
-    // dc2 mirrored the rebuilt dc1 from its checkpoints: every record of dc1's topic once, at its offset.
-    const dc1Kafka = testKafka([world.brokers('dc1')]);
-    const dc2Kafka = testKafka([world.brokers('dc2')]);
+    await expectMirroredOnce(world);
+    passed();
+  }, 300_000);
+});
+
+/**
+ * The same in active-active mode, where no failover comes first: dc1 is lost
+ * while dc2 goes on taking its own writes, then rebuilt; it takes writes again
+ * at once for the aggregates it homes, and both DCs converge.
+ */
+describe('a lost DC rebuilt under its own id, active-active', () => {
+  const { world, upstream, passed } = twoDcSpec('rsaa', 1, { REPLICATION_MODE: 'active-active' });
+  const run = randomBytes(3).toString('hex');
+
+  it('dc1, lost and restored from dc2, takes writes for what it homes again, and both DCs hold the same events', async () => {
+    const homedInDc1 = await publishApi(world.cps.dc1, await world.cps.dc1.login(ADMIN.username, ADMIN.password), {
+      name: 'Homed in dc1',
+      context: `/homed1-${run}`,
+      upstreamUrl: upstream().url,
+    });
+    const adminAtDc2 = await world.loginWhenReplicated('dc2', ADMIN.username, ADMIN.password);
+    await publishApi(world.cps.dc2, adminAtDc2, { name: 'Homed in dc2', context: `/homed2-${run}`, upstreamUrl: upstream().url });
+    await world.eventuallyEqualEvents();
+
+    await world.destroy('dc1');
+    await publishApi(world.cps.dc2, adminAtDc2, { name: 'While dc1 was away', context: `/away-${run}`, upstreamUrl: upstream().url });
+    await world.rebuild('dc1');
+    const restored = await world.restore('dc1');
+    expect(restored).toMatchObject({ code: 0 });
+    expect(restored.stdout).toContain('dc1 starts as writable (active-active)');
+    await world.startReplicator('dc1');
+    const dc1 = await world.startControlPlane('dc1');
+    const admin = await dc1.login(ADMIN.username, ADMIN.password);
+    await dc1.ok(
+      `mutation($id: ID!, $input: UpdateApiInput!) { updateApi(id: $id, input: $input) { id } }`,
+      { id: homedInDc1, input: { name: 'Renamed in the rebuilt dc1' } },
+      admin,
+    );
     await eventually(
       async () => {
-        const [own, mirror] = await Promise.all([
-          readAllRecords(dc1Kafka, TOPICS.events),
-          readAllRecords(dc2Kafka, `dc1.${TOPICS.events}`),
-        ]);
-        expect(asWritten(mirror, true)).toEqual(asWritten(own, false));
+        const { apis } = await world.cps.dc2.ok(`{ apis { name } }`, {}, adminAtDc2);
+        expect(apis.map((a: { name: string }) => a.name)).toContain('Renamed in the rebuilt dc1');
+        const atDc1 = await dc1.ok(`{ apis { name } }`, {}, admin);
+        expect(atDc1.apis.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['Homed in dc2', 'While dc1 was away']));
       },
       60_000,
-      1000,
+      250,
     );
+    await world.eventuallyEqualEvents();
+    await expectMirroredOnce(world);
     passed();
   }, 300_000);
 });
