@@ -61,7 +61,14 @@ runMain('dc:restore', async () => {
   const ownProducer = ownKafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   try {
     await runMigrationsLocked(db);
-    const topic = await restoreOwnTopic({ dc, peer: peer.dc, peerKafka, ownKafka, begin: () => beginRestore(db, dc), progress });
+    const topic = await restoreOwnTopic({
+      dc,
+      peer: peer.dc,
+      peerKafka,
+      ownKafka,
+      begin: (topicRecords) => beginRestore(db, dc, topicRecords),
+      progress,
+    });
     progress(
       `${topic.mirror} of ${peer.dc}: ${topic.records} records in ${dc}'s apim.events at their offsets (${topic.copied} copied now)`,
     );

@@ -146,7 +146,15 @@ describe('a lost DC rebuilt under its own id (dc:restore)', () => {
       })),
     });
     await producer.disconnect();
+    // Records in dc1's topic with no restore under way (its apps were started on the new cluster, say): refused,
+    // and nothing marked.
+    const strayRecords = await world.restore('dc1');
+    expect(strayRecords).toMatchObject({ code: 4, stdout: '' });
+    expect(strayRecords.stderr).toContain(
+      `dc:restore: refused: apim.events in dc1's cluster holds ${firsts.length} records already and no restore of dc1 was under way`,
+    );
     const db = await world.dbs.dc1.migrated(1);
+    expect(await db.query(`SELECT name FROM checkpoints`)).toEqual([]);
     await db.query(`INSERT INTO checkpoints (name, transaction_id, position) VALUES ('dc-restore', '0', 0)`);
     await db.destroy();
     const early = new ControlPlane(world.dbs.dc1, join(world.logDir, 'cp-dc1-early.log'), world.controlPlaneEnv('dc1'));

@@ -9,7 +9,11 @@
  * lists dc1 primary and dc2 standby; with dc1's containers killed, `apimctl
  * failover --to dc2` promotes dc2, which then takes writes that its gateway
  * serves; dc1 started again demotes itself to a standby in epoch 2 and its
- * gateway serves what dc2 wrote. Exits 1 at the first failed check, saying which.
+ * gateway serves what dc2 wrote. Then dc1 is lost for good (containers and
+ * volumes removed) and rebuilt: empty Kafka and PostgreSQL, `dc-restore.js`
+ * run in the image from dc2, dc1's apps started; dc1 is a standby in epoch 2
+ * again and its gateway serves the demo and what dc2 wrote. Exits 1 at the
+ * first failed check, saying which.
  */
 import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -88,7 +92,8 @@ async function main(): Promise<void> {
       throw new Error(`apimctl status exited ${status.status}, not listing dc1 PRIMARY and dc2 STANDBY:\n${status.stdout}${status.stderr}`);
     log(`apimctl status (inside the image):\n${status.stdout.replace(/^/gm, '    ')}`);
 
-    await checkFailover(demo, admin, upstreamUrl, container, apimctl, (service) => container(service, true));
+    const written = await checkFailover(demo, admin, upstreamUrl, container, apimctl, (service) => container(service, true));
+    await checkRebuild(project, demo, written, container, apimctl);
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }
@@ -147,7 +152,7 @@ async function checkFailover(
   container: Container,
   apimctl: Apimctl,
   stoppedContainer: Container,
-): Promise<void> {
+): Promise<{ path: string; key: string }> {
   const dc2 = new GraphQlClient(PORTS.controlPlanes[1].url);
   const adminToken = await dc2.login(admin.username, admin.password);
   const developer = await dc2.login(demo.developer.username, demo.developer.password!);
@@ -194,6 +199,78 @@ async function checkFailover(
   });
   await waitUntilRoutable([PORTS.gateways[0]], `${context}/v1/items`, key, log);
   log('dc1 demoted itself to standby in epoch 2 and its gateway serves what dc2 wrote');
+  return { path: `${context}/v1/items`, key };
+}
+
+/** dc1's services, those whose data is lost with it, and their volumes (docker/compose.two-dc.yml). */
+const DC1 = {
+  services: ['control-plane-dc1', 'gateway-dc1', 'replicator-dc1', 'kafka-dc1', 'postgres-dc1'],
+  infrastructure: ['kafka-dc1', 'postgres-dc1'],
+  volumes: ['kafka-dc1', 'postgres-dc1', 'gateway-dc1'],
+};
+
+/**
+ * dc1 is lost for good: its containers and volumes are removed. Then it is
+ * rebuilt as docs/operations.md 6.4 says: empty Kafka and PostgreSQL, the
+ * restore run in the image with control-plane-dc1's environment and
+ * replicator-dc1's PEER_KAFKA_BROKERS, then dc1's apps. dc1 is a standby in
+ * epoch 2 again, and its gateway serves the demo (written in dc1 before it was
+ * lost) and what dc2 wrote after the failover.
+ */
+async function checkRebuild(
+  project: string,
+  demo: DemoSeed,
+  written: { path: string; key: string },
+  container: Container,
+  apimctl: Apimctl,
+) {
+  const compose = required('APIM_REHEARSAL_COMPOSE').split(' ');
+  const run = (args: string[]) => spawnSync(compose[0], [...compose.slice(1), ...args], { encoding: 'utf8' });
+  execFileSync('docker', ['rm', '-f', ...DC1.services.map((service) => container(service, true))], { encoding: 'utf8' });
+  execFileSync('docker', ['volume', 'rm', ...DC1.volumes.map((volume) => `${project}_${volume}`)], { encoding: 'utf8' });
+  log(`dc1 lost for good: ${DC1.services.join(', ')} and their volumes removed`);
+
+  const up = run(['up', '-d', '--no-build', ...DC1.infrastructure]);
+  if (up.status !== 0) throw new Error(`compose up ${DC1.infrastructure.join(' ')} exited ${up.status}:\n${up.stderr}`);
+  await eventuallyNamed(`new, empty ${DC1.infrastructure.join(' and ')} healthy`, 180_000, async () => {
+    for (const service of DC1.infrastructure) {
+      const health = execFileSync('docker', ['inspect', '--format', '{{.State.Health.Status}}', container(service)], {
+        encoding: 'utf8',
+      }).trim();
+      if (health !== 'healthy') throw new Error(`${service} is ${health}`);
+    }
+  });
+  const restore = run([
+    'run',
+    '--rm',
+    '--no-deps',
+    '-T',
+    '-e',
+    'PEER_KAFKA_BROKERS=dc2=kafka-dc2:9092',
+    'control-plane-dc1',
+    'node',
+    'dist/scripts/dc-restore.js',
+    '--from',
+    'dc2',
+  ]);
+  if (
+    restore.status !== 0 ||
+    !restore.stdout.includes('dc1 restored from dc2:') ||
+    !restore.stdout.includes('dc1 starts as STANDBY in epoch 2')
+  )
+    throw new Error(`dc-restore.js in the image exited ${restore.status}:\n${restore.stdout}${restore.stderr}`);
+  log(`dc-restore.js --from dc2 (in the image):\n${restore.stdout.trimEnd().replace(/^/gm, '    ')}`);
+
+  const rest = run(['up', '-d', '--no-build']);
+  if (rest.status !== 0) throw new Error(`compose up exited ${rest.status}:\n${rest.stderr}`);
+  await eventuallyNamed('the rebuilt dc1 a standby of dc2 in epoch 2', 240_000, async () => {
+    const status = apimctl(['status']);
+    if (status.status !== 0 || !/^dc1\s+STANDBY\s+2\b/m.test(status.stdout) || !/^dc2\s+PRIMARY\s+2\b/m.test(status.stdout))
+      throw new Error(`apimctl status exited ${status.status}:\n${status.stdout}${status.stderr}`);
+  });
+  await waitUntilRoutable([PORTS.gateways[0]], demo.path, demo.key, log);
+  await waitUntilRoutable([PORTS.gateways[0]], written.path, written.key, log);
+  log("the rebuilt dc1 is a standby in epoch 2; its gateway serves the demo (dc1's own history, restored) and what dc2 wrote");
 }
 
 async function call(base: string, path: string, key: string): Promise<{ status: number; body: string }> {

@@ -244,5 +244,6 @@ wait_healthy() {
 wait_healthy
 step 'every service is healthy'
 
-node "$ROOT/dist/tools/docker/rehearse-check.js" --project "$PROJECT" --upstream http://upstream:7070
+# The checks recreate dc1's services with the same compose command (the rebuild of a lost DC).
+APIM_REHEARSAL_COMPOSE="${COMPOSE[*]}" node "$ROOT/dist/tools/docker/rehearse-check.js" --project "$PROJECT" --upstream http://upstream:7070
 step 'every check passed'

@@ -331,13 +331,15 @@ export class SourceMirror {
       maxBytes: 32 * 1024 * 1024,
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 768 * 1024,
       sessionTimeout: 30_000,
-      retry: { retries: 5, initialRetryTime: 250, maxRetryTime: 5000 },
+      // Never restarted by kafkajs: a restarted consumer starts from its group's committed offsets, which are the
+      // positions this session set at its start (it commits its progress in the target cluster only), or from the
+      // beginning of a source cluster that was replaced; either mirrors records a second time. A crash ends the
+      // session instead, and the next one starts from the checkpoints.
+      retry: { retries: 5, initialRetryTime: 250, maxRetryTime: 5000, restartOnFailure: async () => false },
     });
     session.consumer = consumer;
     consumer.on(consumer.events.FETCH, () => this.progress.sourceAnswered(Date.now()));
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.fail(payload.error, 'source');
-    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => this.fail(payload.error, 'source'));
     await consumer.connect();
     await consumer.subscribe({ topics: [...layout.keys()], fromBeginning: true });
     // Every partition of a fetch at once, so that one transaction carries them all (see mirrorBatch).

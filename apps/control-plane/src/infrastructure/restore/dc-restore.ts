@@ -71,11 +71,12 @@ export async function restoreUnfinished(db: Queryable): Promise<boolean> {
 }
 
 /**
- * Marks the restore as under way. Refused when the store holds events and no
- * restore was under way: a restore goes into a new, empty DC only. Returns
- * whether an earlier run is being resumed.
+ * Marks the restore as under way, unless it is already (then an earlier run
+ * is resumed). A new restore is refused, before anything is marked, when the
+ * store holds events or this DC's `apim.events` holds records (`topicRecords`):
+ * it goes into a new, empty DC only.
  */
-export async function beginRestore(db: DataSource, dc: string): Promise<{ resuming: boolean }> {
+export async function beginRestore(db: DataSource, dc: string, topicRecords: bigint): Promise<{ resuming: boolean }> {
   return db.transaction(async (manager) => {
     const tx = manager as unknown as Queryable;
     if (await restoreUnfinished(tx)) return { resuming: true };
@@ -83,6 +84,10 @@ export async function beginRestore(db: DataSource, dc: string): Promise<{ resumi
     if (count > 0)
       throw new RestoreRefused(
         `the event store of ${dc} holds ${count} events: a restore goes into a new, empty database only (and a new, empty Kafka cluster)`,
+      );
+    if (topicRecords > 0n)
+      throw new RestoreRefused(
+        `${TOPICS.events} in ${dc}'s cluster holds ${topicRecords} records already and no restore of ${dc} was under way: a restore goes into a new, empty Kafka cluster only`,
       );
     await new Checkpoints(tx).saveOffset(MARKER, '0');
     return { resuming: false };
@@ -104,11 +109,8 @@ export async function restoreOwnTopic(options: {
   peer: string;
   peerKafka: Kafka;
   ownKafka: Kafka;
-  /**
-   * Marks the restore as under way (`beginRestore`) once the peer is known to hold this DC's history. Not resuming:
-   * this DC's `apim.events` must be empty or absent (a resumed run continues what an earlier one copied).
-   */
-  begin: () => Promise<{ resuming: boolean }>;
+  /** `beginRestore`, given the records this DC's `apim.events` holds, once the peer is known to hold this DC's history. */
+  begin: (topicRecords: bigint) => Promise<{ resuming: boolean }>;
   progress: Progress;
 }): Promise<TopicCopy & { resuming: boolean }> {
   const { dc, peer, peerKafka, ownKafka, progress } = options;
@@ -125,8 +127,6 @@ export async function restoreOwnTopic(options: {
       throw new RestoreRefused(
         `${peer}'s cluster has no topic ${mirror}: ${peer} never mirrored ${dc}, so it holds nothing of ${dc} to restore`,
       );
-    const { resuming } = await options.begin();
-    progress(resuming ? `resuming an unfinished restore of ${dc} from ${peer}` : `restoring ${dc} from ${peer}`);
     const ends = endOffsets(await peerAdmin.fetchTopicOffsets(mirror));
     if (!(await ownAdmin.listTopics()).includes(TOPICS.events))
       await createTopicsAsBrokersDefault(ownAdmin, [
@@ -138,11 +138,8 @@ export async function restoreOwnTopic(options: {
       throw new RestoreRefused(
         `${TOPICS.events} has ${next.size} partitions in ${dc}'s cluster and ${mirror} ${ends.size} in ${peer}'s: records must keep their partitions. Delete ${TOPICS.events} in ${dc}'s cluster and run the restore again`,
       );
-    const present = total(next);
-    if (!resuming && present > 0n)
-      throw new RestoreRefused(
-        `${TOPICS.events} in ${dc}'s cluster holds ${present} records already and no restore of ${dc} was under way: a restore goes into a new, empty Kafka cluster only`,
-      );
+    const { resuming } = await options.begin(total(next));
+    progress(resuming ? `resuming an unfinished restore of ${dc} from ${peer}` : `restoring ${dc} from ${peer}`);
 
     // Every partition's position, as the consumer passes commit markers and aborted records too.
     const read = new Map([...ends.keys()].map((partition) => [partition, 0n]));
