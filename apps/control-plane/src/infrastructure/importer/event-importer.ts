@@ -25,12 +25,11 @@ export interface RegionLock {
   lockRegion(tx: Queryable, mode: 'write' | 'change-region'): Promise<RegionFacts>;
 }
 
-/** A partition's records not read yet (as of its last fetch), and the next offset to read. */
+/** A partition's records not read yet, as of its last fetch. */
 export interface PartitionLag {
   topic: string;
   partition: number;
   lag: number;
-  next: bigint;
 }
 
 interface Located {
@@ -80,7 +79,7 @@ export class EventImporter {
   private readonly dlq: DlqWriter;
   private readonly divergence: Divergence;
   /** By topic and partition (see lagRecords). */
-  private readonly lag = new Map<string, PartitionLag>();
+  private readonly lag = new Map<string, PartitionLag & { next: bigint }>();
   private consumer?: Consumer;
   private waitTimer?: NodeJS.Timeout;
   private progressTimer?: NodeJS.Timeout;
@@ -114,7 +113,12 @@ export class EventImporter {
    * fetch that passes it alone counts it as read.
    */
   lagRecords(): PartitionLag[] {
-    return [...this.lag.values()];
+    return [...this.lag.values()].map(({ topic, partition, lag }) => ({ topic, partition, lag }));
+  }
+
+  /** The next offset to read of each partition this instance has fetched from. */
+  nextOffsets(): { topic: string; partition: number; next: bigint }[] {
+    return [...this.lag.values()].map(({ topic, partition, next }) => ({ topic, partition, next }));
   }
 
   async start(): Promise<void> {

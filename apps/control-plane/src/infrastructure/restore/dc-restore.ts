@@ -278,7 +278,7 @@ export async function importHistory(options: {
       for (const [partition, end] of endOffsets(await admin.fetchTopicOffsets(topic)))
         if (end > 0n) ends.set(`${topic}\u0000${partition}`, end);
     const caughtUp = () => {
-      const reached = new Map(running.lagRecords().map((p) => [`${p.topic}\u0000${p.partition}`, p.next]));
+      const reached = new Map(running.nextOffsets().map((p) => [`${p.topic}\u0000${p.partition}`, p.next]));
       return running.held === 0 && [...ends].every(([key, end]) => (reached.get(key) ?? 0n) >= end);
     };
     timer = setInterval(
