@@ -46,6 +46,19 @@ async function expectMirroredOnce(world: TwoDcWorld): Promise<void> {
   );
 }
 
+/** Waits until dc2's `regions` shows its replication from dc1 in `state`. */
+async function dc2ReplicationState(world: TwoDcWorld, state: string): Promise<void> {
+  const admin = await world.cps.dc2.login(ADMIN.username, ADMIN.password);
+  await eventually(
+    async () => {
+      const { regions } = await world.cps.dc2.ok(`{ regions { dc replication { state } } }`, {}, admin);
+      expect(regions.find((r: { dc: string }) => r.dc === 'dc1').replication.state).toBe(state);
+    },
+    60_000,
+    250,
+  );
+}
+
 /**
  * dc1 is lost for good (its Kafka cluster and its database), dc2 takes over,
  * and dc1 is rebuilt under its own id from what dc2 holds: `dc:restore` puts
@@ -102,15 +115,7 @@ describe('a lost DC rebuilt under its own id (dc:restore)', () => {
     const dc2Kafka = testKafka([world.brokers('dc2')]);
     // dc2's replicator finds dc1's events topic shorter than its checkpoints, and waits instead of mirroring it.
     await createTopics(dc1Kafka, [{ topic: TOPICS.events, numPartitions: 6 }]);
-    const adminAtDc2 = await world.cps.dc2.login(ADMIN.username, ADMIN.password);
-    await eventually(
-      async () => {
-        const { regions } = await world.cps.dc2.ok(`{ regions { dc replication { state } } }`, {}, adminAtDc2);
-        expect(regions.find((r: { dc: string }) => r.dc === 'dc1').replication.state).toBe('source-behind');
-      },
-      30_000,
-      250,
-    );
+    await dc2ReplicationState(world, 'source-behind');
 
     // Refused, and nothing written: a peer that is not configured, and a DC the peer never mirrored.
     const unknownPeer = await world.restore('dc1', ['--from', 'dc3']);
@@ -253,7 +258,7 @@ describe('a lost DC rebuilt under its own id (dc:restore)', () => {
  * at once for the aggregates it homes, and both DCs converge.
  */
 describe('a lost DC rebuilt under its own id, active-active', () => {
-  const { world, upstream, passed } = twoDcSpec('rsaa', 1, { REPLICATION_MODE: 'active-active' });
+  const { world, upstream, passed } = twoDcSpec('rsaa', 2, { REPLICATION_MODE: 'active-active' });
   const run = randomBytes(3).toString('hex');
 
   it('dc1, lost and restored from dc2, takes writes for what it homes again, and both DCs hold the same events', async () => {
@@ -292,6 +297,31 @@ describe('a lost DC rebuilt under its own id, active-active', () => {
     );
     await world.eventuallyEqualEvents();
     await expectMirroredOnce(world);
+    passed();
+  }, 300_000);
+
+  it('dc1 rebuilt again but not restored: dc2 mirrors nothing of it (source-replaced), even once its topic is longer than the checkpoints', async () => {
+    const dc2Kafka = testKafka([world.brokers('dc2')]);
+    const mirrored = await readAllRecords(dc2Kafka, `dc1.${TOPICS.events}`);
+    await world.destroy('dc1');
+    await world.rebuild('dc1');
+    // What a new dc1's apps would write without a restore: more records in each partition than dc2 ever mirrored.
+    const dc1Kafka = testKafka([world.brokers('dc1')]);
+    await createTopics(dc1Kafka, [{ topic: TOPICS.events, numPartitions: mirrored.length }]);
+    const producer = dc1Kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const count = Math.max(...mirrored.map((partition) => partition.length)) + 1;
+    await producer.send({
+      topic: TOPICS.events,
+      acks: -1,
+      messages: mirrored.flatMap((_, partition) =>
+        Array.from({ length: count }, (__, i) => ({ partition, key: `stray-${i}`, value: 'stray' })),
+      ),
+    });
+    await producer.disconnect();
+
+    await dc2ReplicationState(world, 'source-replaced');
+    expect(asWritten(await readAllRecords(dc2Kafka, `dc1.${TOPICS.events}`), true)).toEqual(asWritten(mirrored, true));
     passed();
   }, 300_000);
 });

@@ -48,6 +48,14 @@ export const MIRROR_HEADERS = {
   offset: 'apim.mirror.offset',
 } as const;
 
+/**
+ * Consumer group whose committed offsets on `apim.events` mark a topic restored
+ * by `dc:restore`: per partition, where the copy of the peer's mirror ended. A
+ * replicator whose source cluster was replaced resumes from its checkpoints
+ * only when they are within these offsets (docs/architecture.md).
+ */
+export const RESTORED_GROUP = 'apim-restored';
+
 /** Retention and partition count of a topic or of the local topic it mirrors; undefined for one the apps do not know. */
 export function topicConfig(topic: string): (typeof TOPIC_CONFIGS)[string] | undefined {
   return TOPIC_CONFIGS[topic] ?? TOPIC_CONFIGS[Object.keys(TOPIC_CONFIGS).find((base) => topic.endsWith(`.${base}`)) ?? ''];

@@ -23,7 +23,7 @@ const IMPORTER_SILENT_AFTER_MS = 30_000;
 export class ReplicationLag {
   @Field({
     description:
-      'mirroring, starting, source-down, target-down, source-behind (the source DC was rebuilt and is being restored), or replicator-silent (no heartbeat for 10 s)',
+      'mirroring, starting, source-down, target-down, source-behind (the source DC was rebuilt and is being restored), source-replaced (rebuilt and not restored: nothing mirrored), or replicator-silent (no heartbeat for 10 s)',
   })
   state!: string;
   @Field(() => Int, { description: "Peer records not yet in this DC's cluster" }) records!: number;

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
-import { chunks, createTopicsAsBrokersDefault, JsonLogger, MIRROR_HEADERS, mirrorTopic, topicConfig, TOPICS } from '@apim/events';
+import {
+  chunks,
+  createTopicsAsBrokersDefault,
+  JsonLogger,
+  MIRROR_HEADERS,
+  mirrorTopic,
+  RESTORED_GROUP,
+  topicConfig,
+  TOPICS,
+} from '@apim/events';
 import { MirrorProgress } from './mirror-progress';
 
 export interface SourceMirrorOptions {
@@ -25,8 +34,10 @@ export interface SourceMirrorOptions {
  * `source-down` / `target-down`: that cluster does not answer; the mirror retries and catches up by itself.
  * `source-behind`: the source's `apim.events` ends before this mirror's checkpoints: the topic is not the one
  * mirrored so far (the source DC was rebuilt and `dc:restore` has not finished); the mirror waits for it.
+ * `source-replaced`: the source's cluster is not the one the checkpoints are of, and its `apim.events` was not
+ * restored from this DC's mirror: mirroring it from the checkpoints would skip records; nothing is mirrored.
  */
-export type MirrorState = 'starting' | 'mirroring' | 'source-down' | 'target-down' | 'source-behind' | 'stopped';
+export type MirrorState = 'starting' | 'mirroring' | 'source-down' | 'target-down' | 'source-behind' | 'source-replaced' | 'stopped';
 
 interface Session {
   consumer?: Consumer;
@@ -35,6 +46,8 @@ interface Session {
   sourceAdmin?: Admin;
   targetAdmin?: Admin;
   groupId?: string;
+  /** Source topic NUL partition -> the lowest offset this session may fetch next (from the checkpoints, then each batch). */
+  positions: Map<string, bigint>;
 }
 
 /** Mirror topic -> partition -> next source offset to mirror. */
@@ -47,11 +60,14 @@ function raise(checkpoints: Checkpoints, mirror: string, partition: number, next
   if ((partitions.get(partition) ?? -1n) < next) partitions.set(partition, next);
 }
 
-/** Checkpoints in the shape of kafkajs' `sendOffsets`. */
-function offsetTopics(checkpoints: Checkpoints): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+/** Checkpoints in the shape of kafkajs' `sendOffsets`, each with the id of the source cluster its offset is of. */
+function offsetTopics(
+  checkpoints: Checkpoints,
+  sourceCluster: string,
+): { topic: string; partitions: { partition: number; offset: string; metadata: string }[] }[] {
   return [...checkpoints].map(([topic, partitions]) => ({
     topic,
-    partitions: [...partitions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
+    partitions: [...partitions].map(([partition, offset]) => ({ partition, offset: offset.toString(), metadata: sourceCluster })),
   }));
 }
 
@@ -63,6 +79,9 @@ class Relayout extends Error {}
 
 /** The source's events topic ends before the checkpoints (see `source-behind`). */
 class SourceBehind extends Error {}
+
+/** The source's cluster was replaced and its events topic is not a restored copy (see `source-replaced`). */
+class SourceReplaced extends Error {}
 
 const sameLayout = (a: Layout, b: Layout) => a.size === b.size && [...a].every(([topic, count]) => b.get(topic) === count);
 /** Checkpoints are re-committed this often even when nothing flows, so the broker never expires them. */
@@ -202,6 +221,10 @@ export class SourceMirror {
   private readonly sourceHeader: Buffer;
   /** Checkpoints as committed (mirror topic -> partition -> next source offset): what an idle refresh re-commits. */
   private readonly committed: Checkpoints = new Map();
+  /** The source cluster's id, as the session in progress found it: stored with every checkpoint. */
+  private sourceCluster = '';
+  /** The source cluster each checkpoint read at the session's start is of (mirror topic NUL partition -> id; '' when not recorded). */
+  private readonly checkpointClusters = new Map<string, string>();
   /** Which cluster the step in progress talks to: names the one at fault when it fails. */
   private phase: 'source' | 'target' = 'source';
   private readonly probes: { source?: Promise<boolean>; target?: Promise<boolean> } = {};
@@ -248,8 +271,9 @@ export class SourceMirror {
         }
         attempt++;
         const behind = error instanceof SourceBehind;
-        this.lastError = behind ? error.message : `${this.phase} cluster: ${(error as Error).message}`;
-        this.state = behind ? 'source-behind' : this.phase === 'target' ? 'target-down' : 'source-down';
+        const replaced = error instanceof SourceReplaced;
+        this.lastError = behind || replaced ? error.message : `${this.phase} cluster: ${(error as Error).message}`;
+        this.state = behind ? 'source-behind' : replaced ? 'source-replaced' : this.phase === 'target' ? 'target-down' : 'source-down';
         this.options.logger.warn('mirror session ended; retrying from the checkpoints', {
           source: this.options.source,
           attempt,
@@ -264,7 +288,7 @@ export class SourceMirror {
 
   private async runSession(): Promise<void> {
     const { source, target, sourceKafka, targetKafka, logger } = this.options;
-    const session: Session = {};
+    const session: Session = { positions: new Map() };
     this.session = session;
     this.failure = null;
 
@@ -273,6 +297,7 @@ export class SourceMirror {
     session.sourceAdmin = sourceKafka.admin();
     await session.sourceAdmin.connect();
     const layout = await this.sourceLayout(session.sourceAdmin);
+    this.sourceCluster = (await session.sourceAdmin.describeCluster()).clusterId;
     this.progress.sourceAnswered(Date.now());
 
     this.phase = 'target';
@@ -318,6 +343,7 @@ export class SourceMirror {
     session.groupId = `apim-replicator-${target}-${randomBytes(4).toString('hex')}`;
     for (const [topic, partitions] of checkpoints) {
       const known = [...partitions].filter(([, offset]) => offset >= 0n);
+      for (const [partition, offset] of known) session.positions.set(`${topic}\u0000${partition}`, offset);
       if (known.length > 0)
         await session.sourceAdmin.setOffsets({
           groupId: session.groupId,
@@ -340,6 +366,14 @@ export class SourceMirror {
     session.consumer = consumer;
     consumer.on(consumer.events.FETCH, () => this.progress.sourceAnswered(Date.now()));
     consumer.on(consumer.events.CRASH, ({ payload }) => this.fail(payload.error, 'source'));
+    // A consumer that joins its group again (a rebalance, a coordinator that moved, a source cluster replaced at
+    // the same address) takes its positions from the group's committed offsets: the session's start positions,
+    // or none at all. The session ends instead, and the next one starts from the checkpoints.
+    let joins = 0;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (++joins > 1)
+        this.fail(new Error('the source consumer joined its group again: its positions are no longer the checkpoints'), 'source');
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [...layout.keys()], fromBeginning: true });
     // Every partition of a fetch at once, so that one transaction carries them all (see mirrorBatch).
@@ -412,9 +446,22 @@ export class SourceMirror {
     const { messages, topic, partition } = batch;
     // A batch of a session that is ending never reaches a later session's producer: its positions are not the checkpoints.
     if (messages.length === 0 || this.failure || this.stopped || this.session !== session || !session.producers) return;
+    // Offsets only grow within a session; a batch from before what it mirrored already would mirror records twice.
+    const position = `${topic}\u0000${partition}`;
+    const first = BigInt(messages[0].offset);
+    if (first < (session.positions.get(position) ?? 0n)) {
+      this.fail(
+        new Error(
+          `${topic} partition ${partition}: the source consumer went back to offset ${first}, before ${session.positions.get(position)}`,
+        ),
+        'source',
+      );
+      return;
+    }
     this.progress.observeEnd(topic, partition, BigInt(batch.highWatermark), Date.now());
     this.progress.pending(topic, partition, Number(messages[0].timestamp));
     const next = BigInt(messages[messages.length - 1].offset) + 1n;
+    session.positions.set(position, next);
     let bytes = 0;
     for (const message of messages) bytes += (message.value?.length ?? 0) + (message.key?.length ?? 0) + 64;
     this.aheadBytes += bytes;
@@ -534,7 +581,7 @@ export class SourceMirror {
     try {
       const offsets: Checkpoints = new Map();
       for (const b of open.batches) raise(offsets, mirrorTopic(this.options.source, b.topic), b.partition, b.next);
-      await open.txn.sendOffsets({ consumerGroupId: this.checkpointGroup, topics: offsetTopics(offsets) });
+      await open.txn.sendOffsets({ consumerGroupId: this.checkpointGroup, topics: offsetTopics(offsets, this.sourceCluster) });
       await open.txn.commit();
       this.transactions++;
       this.lastCommitAt = Date.now();
@@ -606,7 +653,7 @@ export class SourceMirror {
     // The offsets are read when the transaction runs, from what was committed: never older than a batch
     // committed meanwhile, or the checkpoint would move back and a later session mirror that batch again.
     await this.inTransaction(session.producers[0], async (txn) => {
-      const topics = offsetTopics(this.committed);
+      const topics = offsetTopics(this.committed, this.sourceCluster);
       if (topics.length > 0) await txn.sendOffsets({ consumerGroupId: this.checkpointGroup, topics });
     });
   }
@@ -667,38 +714,65 @@ export class SourceMirror {
   }
 
   /**
-   * A checkpoint past its source partition's end means the source topic is
-   * not the one mirrored so far: the source DC was rebuilt. Its events topic
-   * is waited for (`dc:restore` puts every record back at its offset, and the
-   * checkpoints are right again once it has); mirroring from its start
-   * instead would copy the restored history a second time, and from the
-   * checkpoint would skip records. Other topics (usage records) are not
-   * restored: they are mirrored from their new start.
+   * Whether the checkpoints still hold for the source's topics. A checkpoint
+   * past its partition's end, or one of another source cluster than today's
+   * (each checkpoint is stored with the id of the cluster it is an offset of),
+   * means the source DC was rebuilt. Its events topic is waited for while it
+   * is shorter than the checkpoints (`dc:restore` puts every record back at
+   * its offset) and mirrored from the checkpoints once `dc:restore` has marked
+   * it restored up to them (RESTORED_GROUP); a replaced cluster whose topic was
+   * not restored is refused: from the checkpoints, records would be skipped,
+   * and from its start, the restored history would be mirrored twice. Other
+   * topics (usage records) are not restored: they are mirrored from their new
+   * start.
    */
   private async checkAgainstEnds(admin: Admin, checkpoints: Map<string, Map<number, bigint>>): Promise<void> {
+    const { source } = this.options;
     const behind: string[] = [];
+    const replaced: string[] = [];
     for (const [topic, partitions] of checkpoints) {
       const ends = new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, BigInt(high)]));
+      const restored = topic === TOPICS.events ? await this.restoredEnds(admin) : new Map<number, bigint>();
       for (const [partition, next] of partitions) {
+        if (next <= 0n) continue;
         const end = ends.get(partition) ?? 0n;
-        if (next <= end) continue;
-        if (topic === TOPICS.events) behind.push(`partition ${partition} ends at ${end}, before the checkpoint ${next}`);
-        else {
+        const cluster = this.checkpointClusters.get(`${mirrorTopic(source, topic)}\u0000${partition}`) ?? '';
+        const newCluster = cluster !== '' && cluster !== this.sourceCluster;
+        if (topic !== TOPICS.events) {
+          if (!newCluster && next <= end) continue;
           this.options.logger.warn('source topic is newer than its checkpoint; mirroring it from its start', {
             topic,
             partition,
-            end,
-            next,
+            end: String(end),
+            next: String(next),
           });
           partitions.set(partition, -1n);
           this.progress.resumeFrom(topic, partition, 0n);
-        }
+        } else if (next > end) behind.push(`partition ${partition} ends at ${end}, before the checkpoint ${next}`);
+        else if (newCluster && !(next <= (restored.get(partition) ?? -1n)))
+          replaced.push(
+            restored.has(partition)
+              ? `partition ${partition} was restored up to ${restored.get(partition)}, before this DC's checkpoint ${next}`
+              : `partition ${partition} was not restored`,
+          );
       }
     }
     if (behind.length > 0)
       throw new SourceBehind(
-        `${this.options.source}'s ${TOPICS.events} is not the topic mirrored so far (${behind.join('; ')}): ${this.options.source} was rebuilt and is not restored yet (npm run dc:restore); waiting`,
+        `${source}'s ${TOPICS.events} is not the topic mirrored so far (${behind.join('; ')}): ${source} was rebuilt and is not restored yet (npm run dc:restore); waiting`,
       );
+    if (replaced.length > 0)
+      throw new SourceReplaced(
+        `${source}'s cluster is not the one mirrored so far and its ${TOPICS.events} is not a copy restored from this DC's mirror (${replaced.join('; ')}): mirroring it would skip records. Rebuild ${source} again and restore it from this DC (npm run dc:restore -- --from ${this.options.target})`,
+      );
+  }
+
+  /** Where `dc:restore` ended its copy of each partition of the source's events topic (none: not restored). */
+  private async restoredEnds(admin: Admin): Promise<Map<number, bigint>> {
+    const [fetched] = await admin.fetchOffsets({ groupId: RESTORED_GROUP, topics: [TOPICS.events] });
+    return new Map(
+      (fetched?.partitions ?? []).filter(({ offset }) => BigInt(offset) >= 0n).map(({ partition, offset }) => [partition, BigInt(offset)]),
+    );
   }
 
   /** Source topic -> partition -> next source offset to mirror (-1: never mirrored, start at the beginning). */
@@ -707,14 +781,16 @@ export class SourceMirror {
     if (layout.size === 0) return checkpoints;
     const mirrors = [...layout.keys()].map((topic) => mirrorTopic(this.options.source, topic));
     const fetched = await admin.fetchOffsets({ groupId: this.checkpointGroup, topics: mirrors });
+    this.checkpointClusters.clear();
     for (const { topic: mirror, partitions } of fetched) {
       const topic = mirror.slice(this.options.source.length + 1);
       const count = layout.get(topic) ?? 0;
       const byPartition = new Map<number, bigint>();
-      for (const { partition, offset } of partitions) {
+      for (const { partition, offset, metadata } of partitions) {
         if (partition >= count) continue;
         const next = BigInt(offset);
         byPartition.set(partition, next);
+        this.checkpointClusters.set(`${mirror}\u0000${partition}`, metadata ?? '');
         this.progress.resumeFrom(topic, partition, next < 0n ? 0n : next);
       }
       checkpoints.set(topic, byPartition);

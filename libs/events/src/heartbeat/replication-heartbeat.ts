@@ -34,7 +34,7 @@ export interface ReplicationHeartbeat {
   source: string;
   target: string;
   replicatorId: string;
-  /** `mirroring`, `source-down`, `target-down`, `source-behind` or `starting`. */
+  /** `mirroring`, `source-down`, `target-down`, `source-behind`, `source-replaced` or `starting`. */
   state: string;
   at: string;
   lagRecords: number;

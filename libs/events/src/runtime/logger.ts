@@ -39,7 +39,9 @@ export class JsonLogger {
   }
 }
 
+/** Errors as name and message; bigints (Kafka offsets) as their decimal string, which JSON.stringify would throw on. */
 function errorReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
   return value instanceof Error ? { name: value.name, message: value.message } : value;
 }
 

@@ -8,6 +8,7 @@ import {
   MIRROR_HEADERS,
   mirrorSource,
   mirrorTopic,
+  RESTORED_GROUP,
   topicConfig,
   TOPICS,
 } from '@apim/events';
@@ -214,6 +215,12 @@ export async function restoreOwnTopic(options: {
       throw new RestoreRefused(
         `${mirror} grew in ${peer}'s cluster during the restore: ${peer} still receives ${dc}'s events, so the old ${dc} is running. Stop it (or ${peer}'s replicator) before restoring ${dc}`,
       );
+    // For the peers' replicators: their checkpoints up to these offsets are offsets of this topic (RESTORED_GROUP).
+    await ownAdmin.setOffsets({
+      groupId: RESTORED_GROUP,
+      topic: TOPICS.events,
+      partitions: [...written].map(([partition, end]) => ({ partition, offset: end.toString() })),
+    });
     return { mirror, partitions: ends.size, records: Number(total(written)), copied, resuming };
   } finally {
     clearInterval(timer);
