@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, KafkaMessage } from 'kafkajs';
-import { decodeEvent, EventEnvelope } from '@apim/events';
+import { decodeEvent, endOffsets, EventEnvelope } from '@apim/events';
 import type { AppendContext, NewEvent } from '../../apps/control-plane/src/infrastructure/event-store/event-store';
 
 export const CONTEXT: AppendContext = { originDc: 'dc1', epoch: 1, correlationId: 'test', actor: 'system' };
@@ -128,9 +128,9 @@ export interface ReadRecord {
 export async function readAllRecords(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<ReadRecord[][]> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = new Map<number, bigint>();
+  let ends: Map<number, bigint>;
   try {
-    for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(partition, BigInt(high));
+    ends = await endOffsets(admin, topic);
   } finally {
     await admin.disconnect();
   }

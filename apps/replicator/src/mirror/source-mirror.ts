@@ -3,6 +3,7 @@ import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Produc
 import {
   chunks,
   createTopicsAsBrokersDefault,
+  endOffsets,
   JsonLogger,
   MIRROR_HEADERS,
   mirrorTopic,
@@ -731,7 +732,7 @@ export class SourceMirror {
     const behind: string[] = [];
     const replaced: string[] = [];
     for (const [topic, partitions] of checkpoints) {
-      const ends = new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, BigInt(high)]));
+      const ends = await endOffsets(admin, topic);
       const restored = topic === TOPICS.events ? await this.restoredEnds(admin) : new Map<number, bigint>();
       for (const [partition, next] of partitions) {
         if (next <= 0n) continue;

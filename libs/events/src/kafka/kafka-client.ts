@@ -33,6 +33,11 @@ export function createKafka(options: { brokers: string[]; clientId: string; logg
   });
 }
 
+/** Each partition of `topic` and its end offset (high watermark: transaction markers included), as a bigint. */
+export async function endOffsets(admin: Admin, topic: string): Promise<Map<number, bigint>> {
+  return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, BigInt(high)]));
+}
+
 /**
  * Creates the topics that do not exist yet, with the partitions and configs of
  * TOPIC_CONFIGS (mirrors take their base topic's). Topics are never auto-created.

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import {
   chunks,
   createTopicsAsBrokersDefault,
+  endOffsets,
   JsonLogger,
   MIRROR_HEADERS,
   mirrorSource,
@@ -128,13 +129,13 @@ export async function restoreOwnTopic(options: {
       throw new RestoreRefused(
         `${peer}'s cluster has no topic ${mirror}: ${peer} never mirrored ${dc}, so it holds nothing of ${dc} to restore`,
       );
-    const ends = endOffsets(await peerAdmin.fetchTopicOffsets(mirror));
+    const ends = await endOffsets(peerAdmin, mirror);
     if (!(await ownAdmin.listTopics()).includes(TOPICS.events))
       await createTopicsAsBrokersDefault(ownAdmin, [
         { topic: TOPICS.events, numPartitions: ends.size, configEntries: topicConfig(TOPICS.events)!.configEntries },
       ]);
     // The next source offset each partition expects: what an earlier run copied already.
-    const next = endOffsets(await ownAdmin.fetchTopicOffsets(TOPICS.events));
+    const next = await endOffsets(ownAdmin, TOPICS.events);
     if (next.size !== ends.size)
       throw new RestoreRefused(
         `${TOPICS.events} has ${next.size} partitions in ${dc}'s cluster and ${mirror} ${ends.size} in ${peer}'s: records must keep their partitions. Delete ${TOPICS.events} in ${dc}'s cluster and run the restore again`,
@@ -204,13 +205,13 @@ export async function restoreOwnTopic(options: {
     if (error) throw error;
     await consumer.stop();
 
-    const written = endOffsets(await ownAdmin.fetchTopicOffsets(TOPICS.events));
+    const written = await endOffsets(ownAdmin, TOPICS.events);
     for (const [partition, end] of written)
       if (end !== next.get(partition))
         throw new Error(
           `${TOPICS.events} partition ${partition} ends at ${end} in ${dc}'s cluster, not at ${next.get(partition)} as copied`,
         );
-    const grown = [...endOffsets(await peerAdmin.fetchTopicOffsets(mirror))].filter(([partition, end]) => end > ends.get(partition)!);
+    const grown = [...(await endOffsets(peerAdmin, mirror))].filter(([partition, end]) => end > ends.get(partition)!);
     if (grown.length > 0)
       throw new RestoreRefused(
         `${mirror} grew in ${peer}'s cluster during the restore: ${peer} still receives ${dc}'s events, so the old ${dc} is running. Stop it (or ${peer}'s replicator) before restoring ${dc}`,
@@ -282,8 +283,7 @@ export async function importHistory(options: {
     importer = running;
     const ends = new Map<string, bigint>();
     for (const topic of topics)
-      for (const [partition, end] of endOffsets(await admin.fetchTopicOffsets(topic)))
-        if (end > 0n) ends.set(`${topic}\u0000${partition}`, end);
+      for (const [partition, end] of await endOffsets(admin, topic)) if (end > 0n) ends.set(`${topic}\u0000${partition}`, end);
     const caughtUp = () => {
       const reached = new Map(running.nextOffsets().map((p) => [`${p.topic}\u0000${p.partition}`, p.next]));
       return running.held === 0 && [...ends].every(([key, end]) => (reached.get(key) ?? 0n) >= end);
@@ -336,10 +336,6 @@ export async function importHistory(options: {
 /** The restore is complete: the control plane may start. */
 export async function finishRestore(db: Queryable): Promise<void> {
   await new Checkpoints(db).reset(MARKER);
-}
-
-function endOffsets(offsets: { partition: number; high: string }[]): Map<number, bigint> {
-  return new Map(offsets.map(({ partition, high }) => [partition, BigInt(high)]));
 }
 
 function total(offsets: Map<number, bigint>): bigint {
