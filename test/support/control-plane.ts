@@ -63,6 +63,11 @@ export class ControlPlane {
     return this.client.login(username, password);
   }
 
+  /** One field of every API `apis` lists for `token`: their names or their contexts. */
+  async apiFields(token: string, field: 'name' | 'context'): Promise<string[]> {
+    return (await this.ok(`{ apis { ${field} } }`, {}, token)).apis.map((api: Record<typeof field, string>) => api[field]);
+  }
+
   signUp(username: string, password: string): Promise<string> {
     return this.client.signUp(username, password);
   }

@@ -181,23 +181,14 @@ export class TwoDcWorld {
     args: string[] = [],
     overrides: Record<string, string> = {},
   ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const { execFile } = await import('node:child_process');
     const env = {
-      PATH: process.env.PATH,
       ...this.controlPlaneEnv(dc),
       DATABASE_URL: this.dbs[dc].url,
       APIM_SECRET_KEY: TEST_SECRET_KEY,
       PEER_KAFKA_BROKERS: `${PEER[dc]}=${this.brokers(PEER[dc])}`,
       ...overrides,
     };
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [join(repoRoot(), 'dist', 'scripts', 'dc-restore.js'), ...args],
-        { env, timeout: 180_000 },
-        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
-      );
-    });
+    return runCompiled(['scripts', 'dc-restore.js'], args, env, 180_000);
   }
 
   /** The last lines of every log, for a failed test's output. */
@@ -231,12 +222,27 @@ export async function apimctl(
   args: string[],
   endpoints = `dc1=${world.cps.dc1.url},dc2=${world.cps.dc2.url}`,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runCompiled(
+    ['apps', 'apimctl', 'src', 'main.js'],
+    ['--endpoints', endpoints, '--timeout', '3000', ...args],
+    { APIMCTL_USER: ADMIN.username, APIMCTL_PASSWORD: ADMIN.password },
+    60_000,
+  );
+}
+
+/** Runs a compiled script of dist/ as a subprocess with only `PATH` and `env`, and returns its exit code and output. */
+async function runCompiled(
+  path: string[],
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [join(repoRoot(), 'dist', 'apps', 'apimctl', 'src', 'main.js'), '--endpoints', endpoints, '--timeout', '3000', ...args],
-      { env: { PATH: process.env.PATH, APIMCTL_USER: ADMIN.username, APIMCTL_PASSWORD: ADMIN.password }, timeout: 60_000 },
+      [join(repoRoot(), 'dist', ...path), ...args],
+      { env: { PATH: process.env.PATH, ...env }, timeout: timeoutMs },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );
   });

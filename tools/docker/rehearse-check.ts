@@ -192,11 +192,7 @@ async function checkFailover(
 
   execFileSync('docker', ['start', ...dc1Services.map((service) => stoppedContainer(service))], { encoding: 'utf8' });
   log('dc1 started again');
-  await eventuallyNamed('dc1 back as a standby of dc2 in epoch 2', 180_000, async () => {
-    const status = apimctl(['status']);
-    if (status.status !== 0 || !/^dc1\s+STANDBY\s+2\b/m.test(status.stdout) || !/^dc2\s+PRIMARY\s+2\b/m.test(status.stdout))
-      throw new Error(`apimctl status exited ${status.status}:\n${status.stdout}${status.stderr}`);
-  });
+  await dc1StandbyInEpoch2(apimctl, 'dc1 back as a standby of dc2 in epoch 2', 180_000);
   await waitUntilRoutable([PORTS.gateways[0]], `${context}/v1/items`, key, log);
   log('dc1 demoted itself to standby in epoch 2 and its gateway serves what dc2 wrote');
   return { path: `${context}/v1/items`, key };
@@ -263,14 +259,19 @@ async function checkRebuild(
 
   const rest = run(['up', '-d', '--no-build']);
   if (rest.status !== 0) throw new Error(`compose up exited ${rest.status}:\n${rest.stderr}`);
-  await eventuallyNamed('the rebuilt dc1 a standby of dc2 in epoch 2', 240_000, async () => {
+  await dc1StandbyInEpoch2(apimctl, 'the rebuilt dc1 a standby of dc2 in epoch 2', 240_000);
+  await waitUntilRoutable([PORTS.gateways[0]], demo.path, demo.key, log);
+  await waitUntilRoutable([PORTS.gateways[0]], written.path, written.key, log);
+  log("the rebuilt dc1 is a standby in epoch 2; its gateway serves the demo (dc1's own history, restored) and what dc2 wrote");
+}
+
+/** Waits until `apimctl status` exits 0 listing dc1 STANDBY and dc2 PRIMARY, both in epoch 2 (`what` names it in a failure). */
+function dc1StandbyInEpoch2(apimctl: Apimctl, what: string, timeoutMs: number): Promise<void> {
+  return eventuallyNamed(what, timeoutMs, async () => {
     const status = apimctl(['status']);
     if (status.status !== 0 || !/^dc1\s+STANDBY\s+2\b/m.test(status.stdout) || !/^dc2\s+PRIMARY\s+2\b/m.test(status.stdout))
       throw new Error(`apimctl status exited ${status.status}:\n${status.stdout}${status.stderr}`);
   });
-  await waitUntilRoutable([PORTS.gateways[0]], demo.path, demo.key, log);
-  await waitUntilRoutable([PORTS.gateways[0]], written.path, written.key, log);
-  log("the rebuilt dc1 is a standby in epoch 2; its gateway serves the demo (dc1's own history, restored) and what dc2 wrote");
 }
 
 async function call(base: string, path: string, key: string): Promise<{ status: number; body: string }> {
